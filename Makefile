@@ -1,0 +1,50 @@
+# StationKit: every target builds what it needs on a fresh Debian machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Debian packages the current targets need (later issues add pcscd, fonts, socat ...).
+DEB_PACKAGES := wrk
+APT_STAMP := var/.apt-installed
+
+.PHONY: demo test bench lint typecheck unit deps clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+$(APT_STAMP):
+	mkdir -p var
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$( [ $$(id -u) -eq 0 ] || echo sudo ) apt-get install -y -qq $$missing; \
+	fi
+	touch $(APT_STAMP)
+
+deps: $(STAMP) $(APT_STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy .
+
+unit: $(STAMP)
+	$(VENV)/bin/pytest -q
+
+test: deps lint typecheck unit
+
+demo: deps
+	$(VENV)/bin/stationkit demo
+
+bench: deps
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

@@ -1,0 +1,1 @@
+"""StationKit offline_store package."""

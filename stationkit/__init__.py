@@ -1,0 +1,1 @@
+"""StationKit stationkit package."""
