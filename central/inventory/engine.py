@@ -1,0 +1,311 @@
+"""The seat inventory of one train run: allocation, release, counts, quota moves.
+
+Pure and in memory; the store loads it, applies one command, and writes back
+the seats the command touched (one record per seat). Allocation takes the
+boarding station's own quotas first (reserved, its reuse remainders, or
+through-sale before a later station's reservation), then common quotas, and
+within a tier the seat whose free run fits the journey most tightly, which
+keeps long free runs for long journeys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from central.inventory.errors import BadJourney, NotEnoughSeats, SoldOut, UnknownQuota
+from central.inventory.geometry import Span, eligibility_for, geometry_for
+from central.inventory.pools import QuotaPool
+from central.inventory.quotas import Quota
+from central.inventory.seats import ReusePolicy, SeatState
+
+
+@dataclass(frozen=True)
+class SeatInfo:
+    """A physical seat: its coach, number within the coach and class."""
+
+    coach: int
+    number: int
+    seat_class: str
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where one passenger was put, and why."""
+
+    seat_class: str
+    board: int
+    dest: int
+    seat: int | None  # index into the run's seats; None = standing
+    coach: int | None
+    number: int | None
+    quota_id: str | None
+    is_remote: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Availability:
+    """What can be sold now for one journey and class."""
+
+    seats: int
+    standing: int
+
+
+class TrainInventory:
+    """Seats, quotas and standing places of one train run."""
+
+    def __init__(
+        self,
+        stops: Sequence[str],
+        seats: Sequence[SeatInfo],
+        quotas: Sequence[Quota],
+        reuse: ReusePolicy,
+        standing_capacity: dict[str, int],
+        standing_when_sold_out: bool = True,
+    ) -> None:
+        self.stops = list(stops)
+        self.geo = geometry_for(len(stops) - 1)
+        self.seats = list(seats)
+        self.reuse = reuse
+        self.standing_when_sold_out = standing_when_sold_out
+        self.states = [SeatState() for _ in seats]
+        self.seat_quota: list[str] = [""] * len(seats)
+        self.pools: dict[str, QuotaPool] = {}
+        self.pools_by_class: dict[str, list[QuotaPool]] = {s.seat_class: [] for s in seats}
+        self.standing_capacity = dict(standing_capacity)
+        self.standing_sold = {c: [0] * self.geo.segments for c in self.standing_capacity}
+        self._full_run = self.geo.run_id[(0, self.geo.segments)]
+        for quota in quotas:
+            self.add_quota(quota)
+
+    # ----- set-up and loading -------------------------------------------------
+
+    def add_quota(self, quota: Quota) -> None:
+        """Add an empty quota (a new pre-allocation or an adjustment target)."""
+        if quota.seat_class not in self.pools_by_class:
+            raise BadJourney(f"class {quota.seat_class} has no seats on this train")
+        through = self.reuse.is_unlimited and quota.board not in self.reuse.no_reuse_stops
+        table = eligibility_for(self.geo.segments, quota.board, through)
+        pool = QuotaPool(quota, table)
+        self.pools[quota.quota_id] = pool
+        self.pools_by_class[quota.seat_class].append(pool)
+
+    def load_seat(self, seat: int, quota_id: str, state: SeatState | None = None) -> None:
+        """Put a seat into a quota with the given state (fresh when None)."""
+        pool = self._pool(quota_id)
+        if pool.quota.seat_class != self.seats[seat].seat_class:
+            raise UnknownQuota(f"quota {quota_id} is not of the class of seat {seat}")
+        if self.seat_quota[seat]:
+            self._take_out(seat)
+        self.states[seat] = state or SeatState()
+        self.seat_quota[seat] = quota_id
+        self._put_in(seat)
+
+    def load_standing(self, seat_class: str, sold: Sequence[int]) -> None:
+        """Restore the standing places sold per segment."""
+        self.standing_sold[seat_class] = list(sold)
+
+    # ----- queries ------------------------------------------------------------
+
+    def availability(self, seat_class: str, a: int, b: int, seller: str | None) -> Availability:
+        """Exact seats and standing places sellable now for journey (a, b)."""
+        seats = self.free_seats(seat_class, a, b, seller)
+        standing = 0
+        if not (self.standing_when_sold_out and seats):
+            standing = self._free_standing(seat_class, a, b)
+        return Availability(seats, standing)
+
+    def free_seats(self, seat_class: str, a: int, b: int, seller: str | None) -> int:
+        """Seats that ``seller`` can sell for journey (a, b)."""
+        od = self._od(seat_class, a, b)
+        owner = self.stops[a]
+        total = 0
+        for pool in self.pools_by_class[seat_class]:
+            quota = pool.quota
+            if quota.admits(a, seller, owner) and quota.reaches(a, b):
+                total += int(pool.counts[od])
+        return total
+
+    def od_matrix(self, seat_class: str, seller: str | None = None) -> list[list[int]]:
+        """Seats sellable for every OD pair: ``matrix[a][b]`` (0 where b <= a)."""
+        self._od(seat_class, 0, 1)
+        total = np.zeros(len(self.geo.ods), np.int64)
+        for pool in self.pools_by_class[seat_class]:
+            total += pool.counts * self._sale_mask(pool.quota, seller)
+        size = len(self.stops)
+        matrix = [[0] * size for _ in range(size)]
+        for od, (a, b) in enumerate(self.geo.ods):
+            matrix[a][b] = int(total[od])
+        return matrix
+
+    def quota_of(self, seat: int) -> str:
+        """The quota a seat belongs to."""
+        return self.seat_quota[seat]
+
+    def quota_seats(self, quota_id: str) -> list[int]:
+        """Seats in a quota, lowest first."""
+        self._pool(quota_id)
+        return [s for s, q in enumerate(self.seat_quota) if q == quota_id]
+
+    # ----- commands -----------------------------------------------------------
+
+    def allocate(
+        self, seat_class: str, a: int, b: int, count: int, seller: str | None
+    ) -> list[Placement]:
+        """Place ``count`` passengers, all or none; seats first, standing when none fit."""
+        if count < 1:
+            raise BadJourney(f"at least one passenger is needed, got {count}")
+        seats = self.free_seats(seat_class, a, b, seller)
+        standing_needed = max(0, count - seats)
+        if standing_needed and self._free_standing(seat_class, a, b) < standing_needed:
+            self._refuse(seat_class, a, b, count, seller)
+        placements = [
+            self._place_seat(seat_class, a, b, seller) for _ in range(count - standing_needed)
+        ]
+        placements += [self._place_standing(seat_class, a, b) for _ in range(standing_needed)]
+        return placements
+
+    def release_seat(self, seat: int, remaining_sales: Iterable[Span]) -> None:
+        """Give back a seat's sale: rebuild the seat from its other sales, in sale order."""
+        self._take_out(seat)
+        self.states[seat] = SeatState.replay(self.geo, self.reuse, remaining_sales)
+        self._put_in(seat)
+
+    def release_standing(self, seat_class: str, a: int, b: int) -> None:
+        """Give back one standing place of journey (a, b)."""
+        self._od(seat_class, a, b)
+        sold = self.standing_sold.get(seat_class, [0] * self.geo.segments)
+        if min(sold[a:b]) <= 0:
+            raise BadJourney(f"no standing place sold in {seat_class} for stops {a}-{b}")
+        for seg in range(a, b):
+            sold[seg] -= 1
+
+    def move_seats(self, from_quota: str, to_quota: str, count: int) -> list[int]:
+        """Move ``count`` seats between quotas of one class, emptiest seats first."""
+        source, target = self._pool(from_quota), self._pool(to_quota)
+        if source.quota.seat_class != target.quota.seat_class:
+            raise UnknownQuota(f"quotas {from_quota} and {to_quota} are of different classes")
+        members = self.quota_seats(from_quota)
+        if count > len(members):
+            raise NotEnoughSeats(f"quota {from_quota} has {len(members)} seats, {count} asked")
+        members.sort(key=lambda s: (self.states[s].taken.bit_count(), s))
+        moved = members[:count]
+        for seat in moved:
+            self.load_seat(seat, to_quota, self.states[seat])
+        return moved
+
+    def set_standing_capacity(self, seat_class: str, capacity: int) -> None:
+        """Change the standing capacity of a class (never below what is sold)."""
+        if seat_class not in self.pools_by_class:
+            raise BadJourney(f"class {seat_class} has no seats on this train")
+        sold = self.standing_sold.setdefault(seat_class, [0] * self.geo.segments)
+        if capacity < max(sold):
+            raise NotEnoughSeats(f"{max(sold)} standing places already sold in {seat_class}")
+        self.standing_capacity[seat_class] = capacity
+
+    # ----- internals ----------------------------------------------------------
+
+    def _place_seat(self, seat_class: str, a: int, b: int, seller: str | None) -> Placement:
+        pool, run = self._best_pool(seat_class, a, b, seller)
+        seat = pool.any_seat(run)
+        state = self.states[seat]
+        pool.remove_run(run, seat)
+        for span in state.apply_sale(self.geo, self.reuse, a, b):
+            pool.add_run(self.geo.run_id[span], seat)
+        r0, r1 = self.geo.runs[run]
+        quota = pool.quota
+        info = self.seats[seat]
+        reason = (
+            f"tightest free run {self.stops[r0]}-{self.stops[r1]} "
+            f"({r1 - r0} segments) in quota {quota.quota_id}"
+        )
+        remote = (
+            quota.board is not None
+            and a >= quota.board
+            and quota.is_remote_sale(self.stops[a], seller)
+        )
+        return Placement(
+            seat_class, a, b, seat, info.coach, info.number, quota.quota_id, remote, reason
+        )
+
+    def _best_pool(
+        self, seat_class: str, a: int, b: int, seller: str | None
+    ) -> tuple[QuotaPool, int]:
+        od = self.geo.od_id[(a, b)]
+        owner = self.stops[a]
+        best: tuple[QuotaPool, int] | None = None
+        best_key = (2, 0)
+        for pool in self.pools_by_class[seat_class]:
+            quota = pool.quota
+            if not (quota.admits(a, seller, owner) and quota.reaches(a, b)):
+                continue
+            run = pool.best_run(od)
+            key = (quota.board is None, run)
+            if run >= 0 and key < best_key:
+                best, best_key = (pool, run), key
+        if best is None:  # free_seats said yes: the indexes disagree, never expected
+            raise SoldOut(f"no {seat_class} seat left for {self.stops[a]}-{self.stops[b]}")
+        return best
+
+    def _place_standing(self, seat_class: str, a: int, b: int) -> Placement:
+        sold = self.standing_sold[seat_class]
+        for seg in range(a, b):
+            sold[seg] += 1
+        return Placement(
+            seat_class,
+            a,
+            b,
+            None,
+            None,
+            None,
+            None,
+            False,
+            "standing: no seat free for the journey",
+        )
+
+    def _free_standing(self, seat_class: str, a: int, b: int) -> int:
+        capacity = self.standing_capacity.get(seat_class, 0)
+        if not capacity:
+            return 0
+        return max(0, capacity - max(self.standing_sold[seat_class][a:b]))
+
+    def _refuse(self, seat_class: str, a: int, b: int, count: int, seller: str | None) -> None:
+        left = self.availability(seat_class, a, b, seller)
+        places = left.seats + (self._free_standing(seat_class, a, b))
+        where = f"{seat_class} {self.stops[a]}-{self.stops[b]}"
+        if not places:
+            raise SoldOut(f"{where} is sold out")
+        raise NotEnoughSeats(f"{where}: {places} places left, {count} asked")
+
+    def _sale_mask(self, quota: Quota, seller: str | None) -> np.ndarray:
+        mask = np.zeros(len(self.geo.ods), np.int64)
+        for od, (a, b) in enumerate(self.geo.ods):
+            mask[od] = quota.admits(a, seller, self.stops[a]) and quota.reaches(a, b)
+        return mask
+
+    def _take_out(self, seat: int) -> None:
+        pool = self.pools[self.seat_quota[seat]]
+        for run in self.geo.free_runs(self.states[seat].taken):
+            pool.remove_run(run, seat)
+
+    def _put_in(self, seat: int) -> None:
+        pool = self.pools[self.seat_quota[seat]]
+        for run in self.geo.free_runs(self.states[seat].taken):
+            pool.add_run(run, seat)
+
+    def _pool(self, quota_id: str) -> QuotaPool:
+        pool = self.pools.get(quota_id)
+        if pool is None:
+            raise UnknownQuota(f"no quota {quota_id!r} on this train run")
+        return pool
+
+    def _od(self, seat_class: str, a: int, b: int) -> int:
+        if seat_class not in self.pools_by_class:
+            raise BadJourney(f"class {seat_class} has no seats on this train")
+        od = self.geo.od_id.get((a, b))
+        if od is None:
+            raise BadJourney(f"no journey from stop {a} to stop {b} on this train")
+        return od

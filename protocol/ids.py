@@ -1,0 +1,78 @@
+"""Identifiers that cross the wire: station codes, train numbers, seat classes, ticket ids.
+
+Station codes are the three-letter telecodes of China Railway (e.g. ``BJP``);
+train numbers are an optional letter prefix and up to five digits (``G1``,
+``K1234``, ``1461``). Both are validated here so every side rejects the same
+bad input with the same words.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from enum import StrEnum
+from typing import NewType
+
+StationCode = NewType("StationCode", str)
+TrainNumber = NewType("TrainNumber", str)
+TicketId = NewType("TicketId", str)
+OrderId = NewType("OrderId", str)
+
+STATION_CODE_RE = re.compile(r"^[A-Z]{3}$")
+TRAIN_NUMBER_RE = re.compile(r"^([A-Z]?)([0-9]{1,5})$")
+TICKET_ID_BYTES = 8
+TICKET_ID_RE = re.compile(r"^[0-9a-f]{16}$")
+
+
+class SeatClass(StrEnum):
+    """Seat classes of China Railway, by their ticketing codes."""
+
+    BUSINESS = "SW"  # 商务座
+    FIRST = "ZY"  # 一等座
+    SECOND = "ZE"  # 二等座
+    SOFT_SLEEPER = "RW"  # 软卧
+    HARD_SLEEPER = "YW"  # 硬卧
+    SOFT_SEAT = "RZ"  # 软座
+    HARD_SEAT = "YZ"  # 硬座
+
+
+SEAT_CLASS_ORDER: tuple[SeatClass, ...] = tuple(SeatClass)
+
+
+def station_code(text: str) -> StationCode:
+    """Validate a station telecode (three capital letters)."""
+    if not STATION_CODE_RE.match(text):
+        raise ValueError(f"station code must be three capital letters, got {text!r}")
+    return StationCode(text)
+
+
+def train_number(text: str) -> TrainNumber:
+    """Validate a train number: optional capital letter, then 1-5 digits below 65536."""
+    match = TRAIN_NUMBER_RE.match(text)
+    if not match or int(match.group(2)) > 0xFFFF:
+        raise ValueError(f"train number must be a letter and a number up to 65535, got {text!r}")
+    return TrainNumber(text)
+
+
+def split_train_number(number: str) -> tuple[str, int]:
+    """Split ``G1234`` into ``("G", 1234)``; the prefix is empty for all-digit numbers."""
+    match = TRAIN_NUMBER_RE.match(train_number(number))
+    assert match is not None  # train_number validated it
+    return match.group(1), int(match.group(2))
+
+
+def new_ticket_id() -> TicketId:
+    """A random 64-bit ticket id as 16 lower-case hex digits."""
+    return TicketId(secrets.token_hex(TICKET_ID_BYTES))
+
+
+def ticket_id(text: str) -> TicketId:
+    """Validate a ticket id (16 lower-case hex digits)."""
+    if not TICKET_ID_RE.match(text):
+        raise ValueError(f"ticket id must be 16 lower-case hex digits, got {text!r}")
+    return TicketId(text)
+
+
+def new_order_id() -> OrderId:
+    """A random order id (24 hex digits, unguessable)."""
+    return OrderId(secrets.token_hex(12))
