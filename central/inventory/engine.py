@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from central.inventory.errors import BadJourney, NotEnoughSeats, SoldOut, UnknownQuota
 from central.inventory.geometry import Span, eligibility_for, geometry_for
 from central.inventory.pools import QuotaPool
@@ -43,7 +41,14 @@ class Placement:
     number: int | None
     quota_id: str | None
     is_remote: bool
-    reason: str
+    fit: tuple[str, str] | None  # the free run the seat was taken from; None = standing
+
+    @property
+    def reason(self) -> str:
+        """Why this place was chosen, for the audit trail and the operator."""
+        if self.fit is None:
+            return "standing: no seat free for the journey"
+        return f"tightest free run {self.fit[0]}-{self.fit[1]} in quota {self.quota_id}"
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,8 @@ class TrainInventory:
         self.pools_by_class: dict[str, list[QuotaPool]] = {s.seat_class: [] for s in seats}
         self.standing_capacity = dict(standing_capacity)
         self.standing_sold = {c: [0] * self.geo.segments for c in self.standing_capacity}
-        self._full_run = self.geo.run_id[(0, self.geo.segments)]
+        # Which quotas a seller may use for a journey depends on quota rules only: cache it.
+        self._sellable: dict[tuple[str, int, int, str | None], list[QuotaPool]] = {}
         for quota in quotas:
             self.add_quota(quota)
 
@@ -92,6 +98,7 @@ class TrainInventory:
         pool = QuotaPool(quota, table)
         self.pools[quota.quota_id] = pool
         self.pools_by_class[quota.seat_class].append(pool)
+        self._sellable.clear()
 
     def load_seat(self, seat: int, quota_id: str, state: SeatState | None = None) -> None:
         """Put a seat into a quota with the given state (fresh when None)."""
@@ -121,24 +128,17 @@ class TrainInventory:
     def free_seats(self, seat_class: str, a: int, b: int, seller: str | None) -> int:
         """Seats that ``seller`` can sell for journey (a, b)."""
         od = self._od(seat_class, a, b)
-        owner = self.stops[a]
-        total = 0
-        for pool in self.pools_by_class[seat_class]:
-            quota = pool.quota
-            if quota.admits(a, seller, owner) and quota.reaches(a, b):
-                total += int(pool.counts[od])
-        return total
+        return sum(pool.count(od) for pool in self._sellable_pools(seat_class, a, b, seller))
 
     def od_matrix(self, seat_class: str, seller: str | None = None) -> list[list[int]]:
         """Seats sellable for every OD pair: ``matrix[a][b]`` (0 where b <= a)."""
         self._od(seat_class, 0, 1)
-        total = np.zeros(len(self.geo.ods), np.int64)
-        for pool in self.pools_by_class[seat_class]:
-            total += pool.counts * self._sale_mask(pool.quota, seller)
         size = len(self.stops)
         matrix = [[0] * size for _ in range(size)]
-        for od, (a, b) in enumerate(self.geo.ods):
-            matrix[a][b] = int(total[od])
+        for pool in self.pools_by_class[seat_class]:
+            for od, (a, b) in enumerate(self.geo.ods):
+                if pool.quota.admits(a, seller, self.stops[a]) and pool.quota.reaches(a, b):
+                    matrix[a][b] += pool.count(od)
         return matrix
 
     def quota_of(self, seat: int) -> str:
@@ -158,10 +158,13 @@ class TrainInventory:
         """Place ``count`` passengers, all or none; seats first, standing when none fit."""
         if count < 1:
             raise BadJourney(f"at least one passenger is needed, got {count}")
-        seats = self.free_seats(seat_class, a, b, seller)
+        # One passenger needs no head count: the best-fit search itself says if a seat is left.
+        seats = self.free_seats(seat_class, a, b, seller) if count > 1 else 1
         standing_needed = max(0, count - seats)
         if standing_needed and self._free_standing(seat_class, a, b) < standing_needed:
             self._refuse(seat_class, a, b, count, seller)
+        if count == 1:
+            return [self._place_one(seat_class, a, b, seller)]
         placements = [
             self._place_seat(seat_class, a, b, seller) for _ in range(count - standing_needed)
         ]
@@ -208,8 +211,22 @@ class TrainInventory:
 
     # ----- internals ----------------------------------------------------------
 
+    def _place_one(self, seat_class: str, a: int, b: int, seller: str | None) -> Placement:
+        self._od(seat_class, a, b)
+        found = self._best_pool(seat_class, a, b, seller)
+        if found is not None:
+            return self._sell(found[0], found[1], a, b, seller)
+        if self._free_standing(seat_class, a, b) < 1:
+            self._refuse(seat_class, a, b, 1, seller)
+        return self._place_standing(seat_class, a, b)
+
     def _place_seat(self, seat_class: str, a: int, b: int, seller: str | None) -> Placement:
-        pool, run = self._best_pool(seat_class, a, b, seller)
+        found = self._best_pool(seat_class, a, b, seller)
+        if found is None:  # free_seats said yes: the indexes disagree, never expected
+            raise SoldOut(f"no {seat_class} seat left for {self.stops[a]}-{self.stops[b]}")
+        return self._sell(found[0], found[1], a, b, seller)
+
+    def _sell(self, pool: QuotaPool, run: int, a: int, b: int, seller: str | None) -> Placement:
         seat = pool.any_seat(run)
         state = self.states[seat]
         pool.remove_run(run, seat)
@@ -218,53 +235,49 @@ class TrainInventory:
         r0, r1 = self.geo.runs[run]
         quota = pool.quota
         info = self.seats[seat]
-        reason = (
-            f"tightest free run {self.stops[r0]}-{self.stops[r1]} "
-            f"({r1 - r0} segments) in quota {quota.quota_id}"
-        )
         remote = (
             quota.board is not None
             and a >= quota.board
             and quota.is_remote_sale(self.stops[a], seller)
         )
+        fit = (self.stops[r0], self.stops[r1])
         return Placement(
-            seat_class, a, b, seat, info.coach, info.number, quota.quota_id, remote, reason
+            info.seat_class, a, b, seat, info.coach, info.number, quota.quota_id, remote, fit
         )
 
     def _best_pool(
         self, seat_class: str, a: int, b: int, seller: str | None
-    ) -> tuple[QuotaPool, int]:
+    ) -> tuple[QuotaPool, int] | None:
         od = self.geo.od_id[(a, b)]
-        owner = self.stops[a]
         best: tuple[QuotaPool, int] | None = None
         best_key = (2, 0)
-        for pool in self.pools_by_class[seat_class]:
-            quota = pool.quota
-            if not (quota.admits(a, seller, owner) and quota.reaches(a, b)):
-                continue
+        for pool in self._sellable_pools(seat_class, a, b, seller):
             run = pool.best_run(od)
-            key = (quota.board is None, run)
+            key = (pool.quota.board is None, run)
             if run >= 0 and key < best_key:
                 best, best_key = (pool, run), key
-        if best is None:  # free_seats said yes: the indexes disagree, never expected
-            raise SoldOut(f"no {seat_class} seat left for {self.stops[a]}-{self.stops[b]}")
         return best
+
+    def _sellable_pools(
+        self, seat_class: str, a: int, b: int, seller: str | None
+    ) -> list[QuotaPool]:
+        key = (seat_class, a, b, seller)
+        pools = self._sellable.get(key)
+        if pools is None:
+            owner = self.stops[a]
+            pools = [
+                pool
+                for pool in self.pools_by_class[seat_class]
+                if pool.quota.admits(a, seller, owner) and pool.quota.reaches(a, b)
+            ]
+            self._sellable[key] = pools
+        return pools
 
     def _place_standing(self, seat_class: str, a: int, b: int) -> Placement:
         sold = self.standing_sold[seat_class]
         for seg in range(a, b):
             sold[seg] += 1
-        return Placement(
-            seat_class,
-            a,
-            b,
-            None,
-            None,
-            None,
-            None,
-            False,
-            "standing: no seat free for the journey",
-        )
+        return Placement(seat_class, a, b, None, None, None, None, False, None)
 
     def _free_standing(self, seat_class: str, a: int, b: int) -> int:
         capacity = self.standing_capacity.get(seat_class, 0)
@@ -279,12 +292,6 @@ class TrainInventory:
         if not places:
             raise SoldOut(f"{where} is sold out")
         raise NotEnoughSeats(f"{where}: {places} places left, {count} asked")
-
-    def _sale_mask(self, quota: Quota, seller: str | None) -> np.ndarray:
-        mask = np.zeros(len(self.geo.ods), np.int64)
-        for od, (a, b) in enumerate(self.geo.ods):
-            mask[od] = quota.admits(a, seller, self.stops[a]) and quota.reaches(a, b)
-        return mask
 
     def _take_out(self, seat: int) -> None:
         pool = self.pools[self.seat_quota[seat]]

@@ -11,13 +11,21 @@ from __future__ import annotations
 
 from functools import cache
 
-import numpy as np
-import numpy.typing as npt
-
 MAX_SEGMENTS = 61  # masks stay inside a signed 64-bit database column
+COUNT_BITS = 20  # one OD count field of a packed count vector (up to 1,048,575 seats)
+COUNT_FIELD = (1 << COUNT_BITS) - 1
 
 Span = tuple[int, int]
-CountVector = npt.NDArray[np.int32]
+
+
+def packed_count(vector: int, od: int) -> int:
+    """Read field ``od`` of a packed count vector.
+
+    Count vectors over all OD pairs are packed into one Python int, one field
+    per pair: adding a run's vector to a quota's counts is then a single
+    big-int addition, several times faster than a small numpy array.
+    """
+    return (vector >> (COUNT_BITS * od)) & COUNT_FIELD
 
 
 class Geometry:
@@ -81,12 +89,12 @@ class EligibilityTable:
         self.board = board
         self.through_sale = through_sale
         self.masks: list[int] = [0] * len(geo.ods)
-        self.vectors: npt.NDArray[np.int32] = np.zeros((len(geo.runs), len(geo.ods)), np.int32)
+        self.vectors: list[int] = [0] * len(geo.runs)
         for run_index, run in enumerate(geo.runs):
             for od_index, od in enumerate(geo.ods):
                 if self._serves(run, od):
                     self.masks[od_index] |= 1 << run_index
-                    self.vectors[run_index, od_index] = 1
+                    self.vectors[run_index] |= 1 << (COUNT_BITS * od_index)
 
     def _serves(self, run: Span, od: Span) -> bool:
         (r0, r1), (a, b) = run, od

@@ -3,15 +3,13 @@
 ``buckets[run]`` holds the seats having that free run; bit ``run`` of
 ``nonempty`` is set while the bucket has seats. Because runs are numbered
 shortest first, ``nonempty & eligible`` has the tightest fitting run in its
-lowest set bit. ``counts[od]`` is the number of this quota's seats that can
-serve the OD pair, kept up to date with one vector add per run change.
+lowest set bit. ``count(od)`` is the number of this quota's seats that can
+serve the OD pair, kept up to date with one packed-integer add per run change.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
-from central.inventory.geometry import CountVector, EligibilityTable
+from central.inventory.geometry import EligibilityTable, packed_count
 from central.inventory.quotas import Quota
 
 
@@ -23,8 +21,7 @@ class QuotaPool:
         self.table = table
         self.buckets: dict[int, set[int]] = {}
         self.nonempty = 0
-        self.counts: CountVector = np.zeros(len(table.geo.ods), np.int32)
-        self.seat_count = 0
+        self.counts = 0  # packed: see geometry.packed_count
 
     def add_run(self, run: int, seat: int) -> None:
         """A seat now has free run ``run``."""
@@ -43,6 +40,10 @@ class QuotaPool:
             del self.buckets[run]
             self.nonempty &= ~(1 << run)
         self.counts -= self.table.vectors[run]
+
+    def count(self, od: int) -> int:
+        """Seats of this quota able to serve OD pair ``od``."""
+        return packed_count(self.counts, od)
 
     def best_run(self, od: int) -> int:
         """The tightest run able to serve OD pair ``od``, or -1 if none."""
