@@ -10,6 +10,7 @@ refused with ``RefundTooLate``. Everything is a setting, read by ``from_config``
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -40,8 +41,8 @@ class RefundRule:
     percent: int
 
     def __post_init__(self) -> None:
-        if self.min_hours_before < 0:
-            raise ValueError(f"min_hours_before must be >= 0, got {self.min_hours_before}")
+        if not (math.isfinite(self.min_hours_before) and self.min_hours_before >= 0):
+            raise ValueError(f"min_hours_before must be a number >= 0, got {self.min_hours_before}")
         if not 0 <= self.percent <= 100:
             raise ValueError(f"percent must be 0..100, got {self.percent}")
 
@@ -82,7 +83,10 @@ class RefundPolicy:
         return next(rule.percent for rule in self.rules if before >= rule.threshold)
 
     def fee_fen(self, price_fen: int, departure: dt.datetime, now: dt.datetime) -> Fen:
-        """The refund fee of a ticket costing ``price_fen``; raises RefundTooLate after departure."""
+        """The fee kept when a ticket costing ``price_fen`` is refunded at ``now``.
+
+        Raises RefundTooLate once ``now`` is past ``departure``.
+        """
         if price_fen < 0:
             raise ValueError(f"price must not be negative, got {price_fen} fen")
         percent = self.percent(departure, now)
@@ -108,7 +112,7 @@ class RefundPolicy:
         rules = DEFAULT_RULES
         if "rules" in settings:
             rules = _rules_from_config(settings["rules"], f"{where}.rules")
-        minimum = _int_setting(settings, "minimum_fee_fen", DEFAULT_MINIMUM_FEE_FEN, where)
+        minimum = _int_setting(settings, "minimum_fee_fen", where, DEFAULT_MINIMUM_FEE_FEN)
         rounding_name = settings.get("rounding", "half_yuan")
         if not isinstance(rounding_name, str) or rounding_name not in ROUNDINGS:
             choices = ", ".join(sorted(ROUNDINGS))
@@ -150,8 +154,16 @@ def _reject_unknown(table: Mapping[str, object], known: frozenset[str], where: s
         )
 
 
-def _int_setting(table: Mapping[str, object], key: str, default: int, where: str) -> int:
-    value = table.get(key, default)
+def _setting(table: Mapping[str, object], key: str, where: str, default: object) -> object:
+    if key not in table and default is None:
+        raise ValueError(f"{where}.{key} is required")
+    return table.get(key, default)
+
+
+def _int_setting(
+    table: Mapping[str, object], key: str, where: str, default: int | None = None
+) -> int:
+    value = _setting(table, key, where, default)
     # bool is an int in Python, but `true` is never a sensible count
     if not isinstance(value, int) or isinstance(value, bool):
         raise ValueError(f"{where}.{key} must be an integer, got {value!r}")
@@ -159,9 +171,7 @@ def _int_setting(table: Mapping[str, object], key: str, default: int, where: str
 
 
 def _number_setting(table: Mapping[str, object], key: str, where: str) -> float:
-    if key not in table:
-        raise ValueError(f"{where}.{key} is required")
-    value = table[key]
+    value = _setting(table, key, where, None)
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise ValueError(f"{where}.{key} must be a number, got {value!r}")
     return float(value)
@@ -180,9 +190,7 @@ def _rule_from_config(item: object, where: str) -> RefundRule:
         raise ValueError(f"{where} must be a table with min_hours_before and percent")
     _reject_unknown(item, RULE_KEYS, where)
     hours = _number_setting(item, "min_hours_before", where)
-    if "percent" not in item:
-        raise ValueError(f"{where}.percent is required")
-    percent = _int_setting(item, "percent", 0, where)
+    percent = _int_setting(item, "percent", where)
     try:
         return RefundRule(hours, percent)
     except ValueError as exc:

@@ -494,6 +494,9 @@ class PassengerSpec(RequestModel):
 class OrderRequest(JourneySpec):
     """Hold seats for 1-5 passengers on one journey; the order is then paid or expires."""
 
+    # the outermost model decides whether errors echo input, and passengers carry ID numbers
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     passengers: list[PassengerSpec] = Field(min_length=1, max_length=MAX_PASSENGERS)
     channel: Channel
     station: Station | None = None  # the selling station

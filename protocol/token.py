@@ -108,7 +108,8 @@ def passenger_hash(ticket_id: str, text: str, *, is_id_number: bool = False) -> 
     """
     normalised = normalise_id_number(text) if is_id_number else normalise_name(text)
     salt = bytes.fromhex(check_ticket_id(ticket_id))
-    return hashlib.sha256(salt + normalised.encode("utf-8")).digest()[:HASH_BYTES]
+    # surrogatepass: a garbled reading must hash (and fail to match), not raise.
+    return hashlib.sha256(salt + normalised.encode("utf-8", "surrogatepass")).digest()[:HASH_BYTES]
 
 
 # --- claims -------------------------------------------------------------------
@@ -252,7 +253,10 @@ def _as_utc(label: str, value: dt.datetime) -> dt.datetime:
     """A timezone-aware datetime, converted to UTC; naive times are refused, not guessed."""
     if not isinstance(value, dt.datetime) or value.utcoffset() is None:
         raise ValueError(f"{label} must be a timezone-aware datetime, got {value!r}")
-    return value.astimezone(dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError(f"{label} is out of range: {value}") from None
 
 
 def _floor_minute(value: dt.datetime) -> dt.datetime:

@@ -141,6 +141,10 @@ class TrainInventory:
                     matrix[a][b] += pool.count(od)
         return matrix
 
+    def quotas(self) -> list[Quota]:
+        """Every quota of the run, in the order they were added."""
+        return [pool.quota for pool in self.pools.values()]
+
     def quota_of(self, seat: int) -> str:
         """The quota a seat belongs to."""
         return self.seat_quota[seat]

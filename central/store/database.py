@@ -1,0 +1,68 @@
+"""Opening central's database: SQLite (WAL, durable) or PostgreSQL (psycopg 3).
+
+SQLite runs with ``synchronous=FULL`` so an acknowledged sale survives a
+power cut, and every transaction starts with ``BEGIN IMMEDIATE``: the write
+lock is taken up front (readers ask for ``read_only`` and begin deferred), so two server processes never both read a stale
+inventory and then write it. On PostgreSQL the same guarantee comes from
+locking the train run's row (``SELECT ... FOR UPDATE``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from central.store.tables import metadata
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def open_database(url: str) -> Engine:
+    """Create an engine for ``url`` and make sure the schema exists."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = _sqlite_engine(url)
+    elif parsed.get_backend_name() == "postgresql":
+        engine = create_engine(
+            parsed.set(drivername="postgresql+psycopg"), pool_size=8, pool_pre_ping=True
+        )
+    else:
+        raise ValueError(
+            f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
+        )
+    metadata.create_all(engine)
+    return engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """True for the embedded store."""
+    return engine.dialect.name == "sqlite"
+
+
+def _sqlite_engine(url: str) -> Engine:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Readers opt out with execution_options(read_only=True) and never block writers.
+        is_reader = connection.get_execution_options().get("read_only", False)
+        connection.exec_driver_sql("BEGIN" if is_reader else "BEGIN IMMEDIATE")
+
+    return engine

@@ -1,0 +1,164 @@
+"""The schema of central's store.
+
+Every table that holds inventory is keyed by ``run_id`` first, so the seat
+inventory partitions (and shards, on Citus or YugabyteDB) by train run. A
+seat is one row per run whatever the number of stops: its sold segments are a
+bitmask, so a sale writes one seat row.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from central.store.types import UtcDateTime
+
+metadata = MetaData()
+
+train_runs = Table(
+    "train_runs",
+    metadata,
+    Column("run_id", Integer, primary_key=True, autoincrement=True),
+    Column("train", String(8), nullable=False),
+    Column("service_date", String(10), nullable=False),
+    Column("spec", Text, nullable=False),  # the timetable JSON as loaded
+    Column("version", BigInteger, nullable=False, default=0),
+    Column("quota_version", BigInteger, nullable=False, default=0),
+    Column("departs_at", UtcDateTime(), nullable=False),
+    Column("preallocated_at", UtcDateTime()),
+    Column("released_at", UtcDateTime()),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("train", "service_date", name="uq_train_run"),
+)
+
+quotas = Table(
+    "quotas",
+    metadata,
+    Column("run_id", Integer, ForeignKey("train_runs.run_id"), primary_key=True),
+    Column("quota_id", String(40), primary_key=True),
+    Column("seat_class", String(2), nullable=False),
+    Column("purpose", String(8), nullable=False),
+    Column("board", Integer),  # stop index; NULL for common
+    Column("min_dest", Integer, nullable=False, default=0),
+    Column("share_mode", String(8), nullable=False),
+    Column("share_group", String(40)),
+    Column("sharers", Text, nullable=False),  # JSON list of station codes
+    Column("position", Integer, nullable=False),
+)
+
+seats = Table(
+    "seats",
+    metadata,
+    Column("run_id", Integer, ForeignKey("train_runs.run_id"), primary_key=True),
+    Column("seat_no", Integer, primary_key=True),
+    Column("coach", Integer, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("seat_class", String(2), nullable=False),
+    Column("quota_id", String(40), nullable=False),
+    Column("sold", BigInteger, nullable=False, default=0),
+    Column("blocked", BigInteger, nullable=False, default=0),
+    Column("splits", Integer, nullable=False, default=0),
+    Column("version", BigInteger, nullable=False, default=0),
+)
+Index("ix_seats_version", seats.c.run_id, seats.c.version)
+
+standing = Table(
+    "standing",
+    metadata,
+    Column("run_id", Integer, ForeignKey("train_runs.run_id"), primary_key=True),
+    Column("seat_class", String(2), primary_key=True),
+    Column("capacity", Integer, nullable=False),
+    Column("sold", Text, nullable=False),  # JSON list: places sold per segment
+    Column("version", BigInteger, nullable=False, default=0),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", String(32), primary_key=True),
+    Column("run_id", Integer, ForeignKey("train_runs.run_id"), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("station", String(3)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("total_fen", BigInteger, nullable=False),
+    Column("payment_method", String(10)),
+    Column("payment_reference", String(64)),
+    Column("acquirer", String(40)),
+    Column("card_masked", String(32)),
+    Column("paid_at", UtcDateTime()),
+)
+Index("ix_orders_expiry", orders.c.status, orders.c.expires_at)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),  # sale order, for reuse replay
+    Column("ticket_id", String(16), nullable=False, unique=True),
+    Column("order_id", String(32), ForeignKey("orders.order_id"), nullable=False),
+    Column("run_id", Integer, ForeignKey("train_runs.run_id"), nullable=False),
+    Column("seat_class", String(2), nullable=False),
+    Column("board", Integer, nullable=False),
+    Column("dest", Integer, nullable=False),
+    Column("seat_no", Integer),  # NULL = standing
+    Column("coach", Integer),
+    Column("number", Integer),
+    Column("quota_id", String(40)),
+    Column("is_remote", Boolean, nullable=False, default=False),
+    Column("passenger_name", String(40), nullable=False),
+    Column("id_masked", String(32), nullable=False),
+    Column("id_key", String(64), nullable=False),  # keyed hash: the real-name rule, no raw ID
+    Column("name_hash", String(16), nullable=False),
+    Column("id_hash", String(16), nullable=False),
+    Column("price_fen", BigInteger, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("departs_at", UtcDateTime(), nullable=False),
+    Column("arrives_at", UtcDateTime(), nullable=False),
+    Column("channel", String(10), nullable=False),
+    Column("station", String(3)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("issued_at", UtcDateTime()),
+    Column("closed_at", UtcDateTime()),
+    Column("fee_fen", BigInteger),
+    Column("refund_fen", BigInteger),
+    Column("replaced_by", String(16)),
+    Column("token", Text),
+)
+Index("ix_tickets_holder", tickets.c.id_key, tickets.c.status)
+Index("ix_tickets_seat", tickets.c.run_id, tickets.c.seat_no, tickets.c.status)
+Index("ix_tickets_order", tickets.c.order_id)
+
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("scope", String(64), primary_key=True),  # who called, so keys never collide
+    Column("key", String(128), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    Column("audit_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("run_id", Integer),
+    Column("reason", Text, nullable=False),
+    Column("detail", Text, nullable=False),  # JSON
+)
