@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     TICKET_NOT_ISSUED = "ticket_not_issued"
     TOO_LATE = "too_late"
     NOT_REFUNDABLE = "not_refundable"
+    HOLDER_MISMATCH = "holder_mismatch"
     # ticket tokens
     TOKEN_MALFORMED = "malformed"
     TOKEN_BAD_SIGNATURE = "bad_signature"

@@ -546,6 +546,9 @@ class PaymentRequest(RequestModel):
     reference: Reference
     acquirer: Reference | None = None  # the acquiring bank; refunds go back through it
     card_masked: MaskedCard | None = None
+    # a TVM warns when a card-paid journey starts where card refunds are not taken;
+    # the passenger's confirmation is sent here
+    confirm_card_station: bool = Field(default=False, strict=True)
 
     @model_validator(mode="after")
     def _check_card(self) -> Self:
@@ -587,10 +590,20 @@ class RefundResponse(ResponseModel):
     fee_fen: FenAmount
     refund_fen: FenAmount
     status: str
+    method: PaymentMethod | None = None  # the money goes back the way it came
+    acquirer: str | None = None
 
 
 class ChangeRequest(JourneySpec):
-    """Change a ticket to another journey; the passenger stays the same."""
+    """Change a ticket to another journey; the passenger stays the same.
+
+    The holder's ID number is asked again: it proves the holder is present,
+    and the new ticket's token is bound to it (central keeps no raw ID numbers).
+    """
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    id_number: IdNumber
 
 
 class ChangeResponse(ResponseModel):

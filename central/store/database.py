@@ -1,10 +1,11 @@
 """Opening central's database: SQLite (WAL, durable) or PostgreSQL (psycopg 3).
 
 SQLite runs with ``synchronous=FULL`` so an acknowledged sale survives a
-power cut, and every transaction starts with ``BEGIN IMMEDIATE``: the write
-lock is taken up front (readers ask for ``read_only`` and begin deferred), so two server processes never both read a stale
-inventory and then write it. On PostgreSQL the same guarantee comes from
-locking the train run's row (``SELECT ... FOR UPDATE``).
+power cut, and every writing transaction starts with ``BEGIN IMMEDIATE``: the
+write lock is taken up front, so two server processes never both read a stale
+inventory and then write it (readers ask for
+``read_only`` and begin deferred). On PostgreSQL
+the same guarantee comes from locking the train run's row (``SELECT ... FOR UPDATE``).
 """
 
 from __future__ import annotations

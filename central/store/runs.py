@@ -68,12 +68,19 @@ def insert_run(conn: Connection, spec: TrainRunSpec, now: datetime) -> int:
     inventory = info.new_inventory()
     write_quotas(conn, run_id, inventory.quotas())
     assignment = info.initial_assignment()
-    rows = [_seat_row(run_id, n, seat, quota, SeatState(), 0)
-            for n, (seat, quota) in enumerate(zip(inventory.seats, assignment, strict=True))]
+    rows = [
+        _seat_row(run_id, n, seat, quota, SeatState(), 0)
+        for n, (seat, quota) in enumerate(zip(inventory.seats, assignment, strict=True))
+    ]
     conn.execute(insert(t.seats), rows)
     standing = [
-        {"run_id": run_id, "seat_class": c, "capacity": cap,
-         "sold": json.dumps([0] * (len(spec.stops) - 1)), "version": 0}
+        {
+            "run_id": run_id,
+            "seat_class": c,
+            "capacity": cap,
+            "sold": json.dumps([0] * (len(spec.stops) - 1)),
+            "version": 0,
+        }
         for c, cap in inventory.standing_capacity.items()
     ]
     if standing:

@@ -116,8 +116,9 @@ def test_reuse_remainder_belongs_to_the_station_where_it_begins() -> None:
 
 
 def test_sharing_admits_listed_sellers_as_remote_sales() -> None:
-    ccc = Quota("ccc", "ZE", Purpose.STATION, board=2, share=ShareMode.STATIONS,
-                sharers=frozenset({"AAA"}))
+    ccc = Quota(
+        "ccc", "ZE", Purpose.STATION, board=2, share=ShareMode.STATIONS, sharers=frozenset({"AAA"})
+    )
     inv = train(seats=2, quotas=[ccc])
     assert inv.free_seats("ZE", 2, 5, "BBB") == 0
     assert inv.free_seats("ZE", 2, 5, None) == 2  # national channels

@@ -29,7 +29,9 @@ class Sale:
     b: int
 
 
-def brute_free_seats(inv: TrainInventory, seat_class: str, a: int, b: int, seller: str | None) -> int:
+def brute_free_seats(
+    inv: TrainInventory, seat_class: str, a: int, b: int, seller: str | None
+) -> int:
     """Count seats by scanning every seat and applying the quota rules directly."""
     total = 0
     for seat, info in enumerate(inv.seats):
@@ -70,13 +72,23 @@ class InventoryMachine(RuleBasedStateMachine):
         no_reuse=st.sets(st.integers(0, 4), max_size=2),
         standing=st.integers(0, 3),
     )
-    def build(self, enabled: bool, max_splits: int | None, no_reuse: set[int], standing: int) -> None:
-        seats = [SeatInfo(1, n, "ZE") for n in range(1, 7)] + [SeatInfo(2, n, "ZY") for n in range(1, 4)]
+    def build(
+        self, enabled: bool, max_splits: int | None, no_reuse: set[int], standing: int
+    ) -> None:
+        seats = [SeatInfo(1, n, "ZE") for n in range(1, 7)] + [
+            SeatInfo(2, n, "ZY") for n in range(1, 4)
+        ]
         quotas = [
             Quota("ZE-common", "ZE", Purpose.COMMON),
             Quota("ZE-origin", "ZE", Purpose.ORIGIN, board=0, min_dest=3),
-            Quota("ZE-ccc", "ZE", Purpose.STATION, board=2, share=ShareMode.STATIONS,
-                  sharers=frozenset({"AAA"})),
+            Quota(
+                "ZE-ccc",
+                "ZE",
+                Purpose.STATION,
+                board=2,
+                share=ShareMode.STATIONS,
+                sharers=frozenset({"AAA"}),
+            ),
             Quota("ZY-common", "ZY", Purpose.COMMON, min_dest=2),
         ]
         policy = ReusePolicy(enabled, frozenset(no_reuse), max_splits)
@@ -151,14 +163,17 @@ class InventoryMachine(RuleBasedStateMachine):
         for seat_class, sold in self.inv.standing_sold.items():
             for seg, count in enumerate(sold):
                 expected = sum(
-                    1 for s in self.sales
+                    1
+                    for s in self.sales
                     if s.seat is None and s.seat_class == seat_class and s.a <= seg < s.b
                 )
                 assert count == expected <= self.inv.standing_capacity[seat_class]
 
 
 InventoryMachine.TestCase.settings = settings(
-    max_examples=150, stateful_step_count=30, deadline=None,
+    max_examples=150,
+    stateful_step_count=30,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 TestInventory = InventoryMachine.TestCase

@@ -1,0 +1,143 @@
+"""After the sale: refund (退票) and change (改签) of issued tickets.
+
+A refund charges the fee of the schedule and gives the seat back; the money
+goes back the way it came (the order's payment method and acquirer). A
+change takes the new place and releases the old one in one transaction: if
+the new journey cannot be had, nothing changes. When the new ticket is
+cheaper the difference is refunded less the refund fee on that difference
+(China Railway practice); when dearer the passenger pays the difference.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from central.sales.context import SalesContext
+from central.sales.holders import check_holders
+from central.sales.orders import STATIONLESS_CHANNELS, OrderError, sign_ticket
+from central.sales.tickets import release_ticket, ticket_view
+from central.store import tables as t
+from central.store.runs import bump_version, write_seats, write_standing
+from protocol.errors import ErrorCode
+from protocol.ids import new_ticket_id
+from protocol.messages import ChangeRequest, ChangeResponse, RefundResponse
+from protocol.token import passenger_hash
+
+
+def refund(conn: Connection, ctx: SalesContext, ticket_id: str) -> RefundResponse:
+    """Refund an issued ticket: fee by the schedule, seat back to the inventory."""
+    now = ctx.now()
+    ticket = _issued_ticket(conn, ticket_id)
+    fee = ctx.refunds.fee_fen(ticket.price_fen, ticket.departs_at, now)
+    run = ctx.cache.for_write(conn, ticket.run_id)
+    refund_fen = ticket.price_fen - fee
+    release_ticket(conn, run, ticket, "refunded", now, fee_fen=fee, refund_fen=refund_fen)
+    order = conn.execute(select(t.orders).where(t.orders.c.order_id == ticket.order_id)).one()
+    return RefundResponse(
+        ticket_id=ticket_id,
+        fee_fen=fee,
+        refund_fen=refund_fen,
+        status="refunded",
+        method=order.payment_method,
+        acquirer=order.acquirer,
+    )
+
+
+def change(
+    conn: Connection, ctx: SalesContext, ticket_id: str, req: ChangeRequest
+) -> ChangeResponse:
+    """Swap an issued ticket for another journey atomically."""
+    now = ctx.now()
+    old = _issued_ticket(conn, ticket_id)
+    if ctx.keys.holder_key(req.id_number) != old.id_key:
+        raise OrderError(f"ID number does not match ticket {ticket_id}", ErrorCode.HOLDER_MISMATCH)
+    if now >= old.departs_at:
+        raise OrderError(
+            f"ticket {ticket_id} has departed; it cannot be changed", ErrorCode.TOO_LATE
+        )
+    new_run = ctx.cache.for_write(conn, ctx.cache.run_id(conn, req.train, req.date))
+    a, b = new_run.info.journey(req.from_station, req.to_station)
+    if now >= new_run.info.departs(a):
+        raise OrderError(f"train {req.train} has left {req.from_station}", ErrorCode.TOO_LATE)
+    departs, arrives = new_run.info.departs(a), new_run.info.arrives(b)
+    check_holders(conn, [old.id_key], departs, arrives, except_ticket=ticket_id)
+    seller = None if old.channel in STATIONLESS_CHANNELS else old.station
+    placement = new_run.inventory.allocate(req.seat_class, a, b, 1, seller)[0]
+    price = new_run.info.price_fen(req.seat_class, a, b)
+    difference = price - old.price_fen
+    fee = ctx.refunds.fee_fen(-difference, old.departs_at, now) if difference < 0 else 0
+    bump_version(conn, new_run)
+    if placement.seat is None:
+        write_standing(conn, new_run, placement.seat_class)
+    else:
+        write_seats(conn, new_run, [placement.seat])
+    new_id = new_ticket_id()
+    row = _changed_row(old, new_id, new_run.run_id, placement, price, departs, arrives, now)
+    row["id_hash"] = passenger_hash(new_id, req.id_number, is_id_number=True).hex()
+    conn.execute(insert(t.tickets).values(row))
+    old_run = ctx.cache.for_write(conn, old.run_id)
+    release_ticket(conn, old_run, old, "changed", now, replaced_by=new_id, fee_fen=fee)
+    new_row = _ticket(conn, new_id)
+    token = sign_ticket(ctx, new_run, new_row)
+    conn.execute(t.tickets.update().where(t.tickets.c.ticket_id == new_id).values(token=token))
+    return ChangeResponse(
+        old_ticket_id=ticket_id,
+        ticket=ticket_view(new_run.info, _ticket(conn, new_id)),
+        price_difference_fen=difference,
+        fee_fen=fee,
+    )
+
+
+def _changed_row(
+    old: Any,
+    new_id: str,
+    run_id: int,
+    placement: Any,
+    price: int,
+    departs: Any,
+    arrives: Any,
+    now: Any,
+) -> dict[str, Any]:
+    return {
+        "ticket_id": new_id,
+        "order_id": old.order_id,
+        "run_id": run_id,
+        "seat_class": placement.seat_class,
+        "board": placement.board,
+        "dest": placement.dest,
+        "seat_no": placement.seat,
+        "coach": placement.coach,
+        "number": placement.number,
+        "quota_id": placement.quota_id,
+        "is_remote": placement.is_remote,
+        "passenger_name": old.passenger_name,
+        "id_masked": old.id_masked,
+        "id_key": old.id_key,
+        "name_hash": passenger_hash(new_id, old.passenger_name).hex(),
+        "price_fen": price,
+        "status": "issued",
+        "departs_at": departs,
+        "arrives_at": arrives,
+        "channel": old.channel,
+        "station": old.station,
+        "created_at": now,
+        "issued_at": now,
+    }
+
+
+def _issued_ticket(conn: Connection, ticket_id: str) -> Any:
+    ticket = _ticket(conn, ticket_id)
+    if ticket.status != "issued":
+        raise OrderError(
+            f"ticket {ticket_id} is {ticket.status}, not issued", ErrorCode.TICKET_NOT_ISSUED
+        )
+    return ticket
+
+
+def _ticket(conn: Connection, ticket_id: str) -> Any:
+    row = conn.execute(select(t.tickets).where(t.tickets.c.ticket_id == ticket_id)).first()
+    if row is None:
+        raise OrderError(f"no ticket {ticket_id}", ErrorCode.UNKNOWN_TICKET)
+    return row

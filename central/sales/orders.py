@@ -1,0 +1,276 @@
+"""Orders: hold seats, pay and issue signed tickets, cancel, expire.
+
+Each function is one writer command: it runs inside the writer's transaction
+with the train run locked, checks everything before it changes anything, and
+then changes the inventory and the rows together. A held order keeps its
+seats until ``expires_at``; paying after that is refused and the seats go
+back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, select, update
+
+from central.inventory.engine import Placement
+from central.sales.context import SalesContext
+from central.sales.holders import check_holders
+from central.sales.tickets import release_ticket, ticket_view
+from central.store import tables as t
+from central.store.runs import LoadedRun, bump_version, write_seats, write_standing
+from protocol.errors import ErrorCode, StationKitError
+from protocol.ids import new_order_id, new_ticket_id
+from protocol.messages import OrderRequest, OrderView, PaymentRequest, PaymentView
+from protocol.token import TicketClaims, encode_token, passenger_hash
+
+STATIONLESS_CHANNELS = frozenset({"phone", "internet", "sms"})
+
+
+class OrderError(StationKitError):
+    """An order cannot do what was asked; the code says why."""
+
+
+def hold(conn: Connection, ctx: SalesContext, req: OrderRequest) -> OrderView:
+    """Hold seats for every passenger of the request, or nothing."""
+    now = ctx.now()
+    run = ctx.cache.for_write(conn, ctx.cache.run_id(conn, req.train, req.date))
+    a, b = run.info.journey(req.from_station, req.to_station)
+    if now >= run.info.departs(a):
+        raise OrderError(f"train {req.train} has left {req.from_station}", ErrorCode.TOO_LATE)
+    departs, arrives = run.info.departs(a), run.info.arrives(b)
+    holder_keys = [ctx.keys.holder_key(p.id_number) for p in req.passengers]
+    check_holders(conn, holder_keys, departs, arrives)
+    seller = None if req.channel in STATIONLESS_CHANNELS else req.station
+    placements = run.inventory.allocate(req.seat_class, a, b, len(req.passengers), seller)
+    price = run.info.price_fen(req.seat_class, a, b)
+    order_id = new_order_id()
+    expires_at = now + timedelta(minutes=ctx.settings.hold_minutes)
+    conn.execute(
+        insert(t.orders).values(
+            order_id=order_id,
+            run_id=run.run_id,
+            status="held",
+            channel=req.channel,
+            station=req.station,
+            created_at=now,
+            expires_at=expires_at,
+            total_fen=price * len(placements),
+        )
+    )
+    rows = [
+        _ticket_row(order_id, run, req, p, passenger, key, price, departs, arrives, now)
+        for p, passenger, key in zip(placements, req.passengers, holder_keys, strict=True)
+    ]
+    conn.execute(insert(t.tickets), rows)
+    _write_placements(conn, run, placements)
+    return order_view(conn, ctx, order_id)
+
+
+def pay(conn: Connection, ctx: SalesContext, order_id: str, req: PaymentRequest) -> OrderView:
+    """Record one payment for the whole order and issue its tickets with signed tokens."""
+    now = ctx.now()
+    order = _held_order(conn, ctx, order_id, now)
+    if req.amount_fen != order.total_fen:
+        raise OrderError(
+            f"order {order_id} costs {order.total_fen} fen, payment is {req.amount_fen} fen",
+            ErrorCode.AMOUNT_MISMATCH,
+        )
+    run = ctx.cache.for_write(conn, order.run_id)
+    tickets = _order_tickets(conn, order_id)
+    if req.method == "card":
+        _check_card_station(ctx, order, run, tickets, req.confirm_card_station)
+    conn.execute(
+        update(t.orders)
+        .where(t.orders.c.order_id == order_id)
+        .values(
+            status="issued",
+            payment_method=req.method,
+            payment_reference=req.reference,
+            acquirer=req.acquirer,
+            card_masked=req.card_masked,
+            paid_at=now,
+        )
+    )
+    for ticket in tickets:
+        token = sign_ticket(ctx, run, ticket)
+        conn.execute(
+            update(t.tickets)
+            .where(t.tickets.c.seq == ticket.seq)
+            .values(status="issued", issued_at=now, token=token)
+        )
+    return order_view(conn, ctx, order_id)
+
+
+def cancel(conn: Connection, ctx: SalesContext, order_id: str) -> OrderView:
+    """Give up a held order: its seats go back at once."""
+    order = _held_order(conn, ctx, order_id, ctx.now())
+    _close_order(conn, ctx, order, "cancelled")
+    return order_view(conn, ctx, order_id)
+
+
+def expire_due(conn: Connection, ctx: SalesContext, limit: int = 500) -> int:
+    """Expire held orders whose time is up; returns how many."""
+    now = ctx.now()
+    due = conn.execute(
+        select(t.orders)
+        .where(and_(t.orders.c.status == "held", t.orders.c.expires_at <= now))
+        .order_by(t.orders.c.expires_at)
+        .limit(limit)
+    ).all()
+    for order in due:
+        _close_order(conn, ctx, order, "expired")
+    return len(due)
+
+
+def order_view(conn: Connection, ctx: SalesContext, order_id: str) -> OrderView:
+    """An order as the API shows it."""
+    order = _order(conn, order_id)
+    run = ctx.cache.cached(order.run_id) or ctx.cache.for_write(conn, order.run_id)
+    tickets = [ticket_view(run.info, row) for row in _order_tickets(conn, order_id)]
+    payment = None
+    if order.payment_method is not None:
+        payment = PaymentView(
+            method=order.payment_method,
+            amount_fen=order.total_fen,
+            reference=order.payment_reference,
+            acquirer=order.acquirer,
+            card_masked=order.card_masked,
+            paid_at=order.paid_at,
+        )
+    return OrderView(
+        order_id=order.order_id,
+        status=order.status,
+        expires_at=order.expires_at,
+        tickets=tickets,
+        total_fen=order.total_fen,
+        payment=payment,
+    )
+
+
+def _close_order(conn: Connection, ctx: SalesContext, order: Any, status: str) -> None:
+    run = ctx.cache.for_write(conn, order.run_id)
+    conn.execute(
+        update(t.orders).where(t.orders.c.order_id == order.order_id).values(status=status)
+    )
+    for ticket in _order_tickets(conn, order.order_id):
+        release_ticket(conn, run, ticket, status, ctx.now())
+
+
+def _held_order(conn: Connection, ctx: SalesContext, order_id: str, now: datetime) -> Any:
+    order = _order(conn, order_id)
+    if order.status != "held":
+        raise OrderError(f"order {order_id} is {order.status}, not held", ErrorCode.ORDER_NOT_HELD)
+    if order.expires_at <= now:
+        _close_order(conn, ctx, order, "expired")
+        raise OrderError(
+            f"order {order_id} expired at {order.expires_at:%H:%M:%S}", ErrorCode.ORDER_EXPIRED
+        )
+    return order
+
+
+def _order(conn: Connection, order_id: str) -> Any:
+    order = conn.execute(select(t.orders).where(t.orders.c.order_id == order_id)).first()
+    if order is None:
+        raise OrderError(f"no order {order_id}", ErrorCode.UNKNOWN_ORDER)
+    return order
+
+
+def _order_tickets(conn: Connection, order_id: str) -> list[Any]:
+    return list(
+        conn.execute(
+            select(t.tickets).where(t.tickets.c.order_id == order_id).order_by(t.tickets.c.seq)
+        )
+    )
+
+
+def _check_card_station(
+    ctx: SalesContext, order: Any, run: LoadedRun, tickets: list[Any], confirmed: bool
+) -> None:
+    """A TVM sells by card only journeys from its own or a card-accepting station."""
+    if order.channel != "tvm" or confirmed:
+        return
+    accepted = set(ctx.settings.card_stations) | {order.station}
+    for ticket in tickets:
+        board = run.info.codes[ticket.board]
+        if board not in accepted:
+            raise OrderError(
+                f"{board} does not take card refunds; confirm with confirm_card_station",
+                ErrorCode.CARD_STATION_NOT_ACCEPTED,
+            )
+
+
+def sign_ticket(ctx: SalesContext, run: LoadedRun, ticket: Any) -> str:
+    """The signed token of a ticket row."""
+    info = run.info
+    claims = TicketClaims(
+        ticket_id=ticket.ticket_id,
+        train=info.spec.train,
+        service_date=info.spec.date,
+        from_station=info.codes[ticket.board],
+        to_station=info.codes[ticket.dest],
+        seat_class=ticket.seat_class,
+        coach=ticket.coach,
+        seat=ticket.number,
+        name_hash=bytes.fromhex(ticket.name_hash),
+        id_hash=bytes.fromhex(ticket.id_hash),
+        not_before=ticket.departs_at - timedelta(minutes=ctx.settings.checkin_opens_minutes),
+        not_after=ticket.arrives_at + timedelta(minutes=ctx.settings.valid_after_arrival_minutes),
+    )
+    return encode_token(claims, ctx.keys.active)
+
+
+def _ticket_row(
+    order_id: str,
+    run: LoadedRun,
+    req: OrderRequest,
+    placement: Placement,
+    passenger: Any,
+    holder_key: str,
+    price: int,
+    departs: datetime,
+    arrives: datetime,
+    now: datetime,
+) -> dict[str, Any]:
+    ticket_id = new_ticket_id()
+    return {
+        "ticket_id": ticket_id,
+        "order_id": order_id,
+        "run_id": run.run_id,
+        "seat_class": req.seat_class,
+        "board": placement.board,
+        "dest": placement.dest,
+        "seat_no": placement.seat,
+        "coach": placement.coach,
+        "number": placement.number,
+        "quota_id": placement.quota_id,
+        "is_remote": placement.is_remote,
+        "passenger_name": passenger.name,
+        "id_masked": mask_id(passenger.id_number),
+        "id_key": holder_key,
+        "name_hash": passenger_hash(ticket_id, passenger.name).hex(),
+        "id_hash": passenger_hash(ticket_id, passenger.id_number, is_id_number=True).hex(),
+        "price_fen": price,
+        "status": "held",
+        "departs_at": departs,
+        "arrives_at": arrives,
+        "channel": req.channel,
+        "station": req.station,
+        "created_at": now,
+    }
+
+
+def _write_placements(conn: Connection, run: LoadedRun, placements: list[Placement]) -> None:
+    bump_version(conn, run)
+    write_seats(conn, run, [p.seat for p in placements if p.seat is not None])
+    for seat_class in {p.seat_class for p in placements if p.seat is None}:
+        write_standing(conn, run, seat_class)
+
+
+def mask_id(id_number: str) -> str:
+    """Keep the first four and last four characters of an ID number for display."""
+    text = id_number.strip()
+    if len(text) <= 8:
+        return text[:2] + "*" * (len(text) - 2)
+    return text[:4] + "*" * (len(text) - 8) + text[-4:]

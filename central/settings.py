@@ -1,0 +1,96 @@
+"""Central's settings: a strict TOML file, with a few environment overrides.
+
+Every key is typed and ranged and unknown keys are refused; an error names
+the file and the key. ``STATIONKIT_OPERATOR_TOKEN`` overrides the operator
+token so it need not sit in a file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from central.refunds import RefundPolicy
+from protocol.ids import station_code
+
+OPERATOR_TOKEN_ENV = "STATIONKIT_OPERATOR_TOKEN"
+DEFAULT_DB_URL = "sqlite:///var/central.db"
+
+
+class SettingsError(ValueError):
+    """A settings file is missing, unreadable or wrong; the message says where."""
+
+
+class RefundRuleSettings(BaseModel):
+    """One step of the refund fee schedule."""
+
+    model_config = ConfigDict(extra="forbid")
+    min_hours_before: Annotated[float, Field(ge=0)]
+    percent: Annotated[int, Field(ge=0, le=100)]
+
+
+class CentralSettings(BaseModel):
+    """Everything central can be told; defaults follow DOMAIN.md."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    database_url: str = DEFAULT_DB_URL
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    operator_token: str | None = None
+    keys_dir: str = "var/keys"
+    hold_minutes: Annotated[int, Field(ge=1, le=120)] = 10
+    checkin_opens_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 120
+    valid_after_arrival_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 120
+    card_stations: list[str] = Field(default_factory=list)
+    refund_rules: list[RefundRuleSettings] | None = None
+    refund_minimum_fee_fen: Annotated[int, Field(ge=0)] = 200
+    writer_batch: Annotated[int, Field(ge=1, le=1000)] = 64
+    housekeeping_seconds: Annotated[float, Field(gt=0, le=3600)] = 5.0
+
+    def refund_policy(self) -> RefundPolicy:
+        """The refund fee schedule these settings describe."""
+        config: dict[str, object] = {"minimum_fee_fen": self.refund_minimum_fee_fen}
+        if self.refund_rules is not None:
+            config["rules"] = [rule.model_dump() for rule in self.refund_rules]
+        return RefundPolicy.from_config(config)
+
+    def checked(self) -> CentralSettings:
+        """Cross-field checks pydantic cannot express on one field."""
+        for code in self.card_stations:
+            station_code(code)
+        return self
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> CentralSettings:
+    """Read settings from a TOML file (optional), then the environment, then overrides."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        data = _read_toml(path).get("central", {})
+    token = os.environ.get(OPERATOR_TOKEN_ENV)
+    if token:
+        data["operator_token"] = token
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    where = str(path) if path else "settings"
+    try:
+        return CentralSettings.model_validate(data).checked()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"])
+        raise SettingsError(f"{where}: [central] {key}: {first['msg']}") from exc
+    except ValueError as exc:
+        raise SettingsError(f"{where}: [central] card_stations: {exc}") from exc
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise SettingsError(f"{path}: no such settings file") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from exc

@@ -1,0 +1,119 @@
+"""One writer thread per process: commands run in batches, one commit per batch.
+
+Group commit: a command waits in a queue; the writer takes every command
+waiting (up to the batch size), runs each in its own savepoint inside one
+transaction, commits once, and only then answers them all. A durable commit
+per batch instead of per sale is what lets one SQLite file take thousands of
+sales per second; an answer is never given before its commit. A command's
+business error rolls back its savepoint only; any other failure rolls back
+the batch, drops the cached inventories, and retries the commands one by one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+from central.run_cache import RunCache
+from protocol.errors import StationKitError
+
+T = TypeVar("T")
+Command = Callable[[Connection], Any]
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Job:
+    command: Command
+    future: Future[Any] = field(default_factory=Future)
+
+
+class Writer:
+    """Runs commands against the store, serially, with group commit."""
+
+    def __init__(self, engine: Engine, cache: RunCache, batch_max: int = 64) -> None:
+        self.engine = engine
+        self.cache = cache
+        self.batch_max = batch_max
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="central-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, command: Callable[[Connection], T]) -> Future[T]:
+        """Queue a command; the future resolves after its batch commits."""
+        job = _Job(command)
+        self._queue.put(job)
+        return job.future
+
+    async def run(self, command: Callable[[Connection], T]) -> T:
+        """Run a command from async code and wait for its durable result."""
+        return await asyncio.wrap_future(self.submit(command))
+
+    def call(self, command: Callable[[Connection], T]) -> T:
+        """Run a command from a plain thread and wait for it."""
+        return self.submit(command).result()
+
+    def close(self) -> None:
+        """Finish what is queued and stop the thread."""
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            batch = [job]
+            while len(batch) < self.batch_max:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)
+                    break
+                batch.append(more)
+            self._run_batch(batch)
+
+    def _run_batch(self, batch: list[_Job]) -> None:
+        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
+        try:
+            with self.engine.begin() as conn:
+                outcomes = [self._run_one(conn, job) for job in batch]
+        except Exception as exc:  # the commit or the connection failed
+            self.cache.forget_all()
+            if len(batch) > 1:
+                for job in batch:
+                    self._run_batch([job])
+                return
+            log.exception("store transaction failed")
+            batch[0].future.set_exception(exc)
+            return
+        for job, result, error in outcomes:
+            if error is None:
+                job.future.set_result(result)
+            else:
+                job.future.set_exception(error)
+
+    def _run_one(self, conn: Connection, job: _Job) -> tuple[_Job, Any, BaseException | None]:
+        savepoint = conn.begin_nested()
+        try:
+            result = job.command(conn)
+        except StationKitError as exc:
+            savepoint.rollback()
+            return job, None, exc
+        except Exception as exc:
+            savepoint.rollback()
+            self.cache.forget_all()  # the inventory may hold what was rolled back
+            log.exception("command failed")
+            return job, None, exc
+        savepoint.commit()
+        return job, result, None
