@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_STATION = "unknown_station"
     UNKNOWN_QUOTA = "unknown_quota"
     TRAIN_EXISTS = "train_exists"
+    DEVICE_EXISTS = "device_exists"
     BAD_TIMETABLE = "bad_timetable"
     BAD_JOURNEY = "bad_journey"
     SOLD_OUT = "sold_out"

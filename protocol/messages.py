@@ -735,7 +735,7 @@ class ErrorResponse(ResponseModel):
 class PublicKeyView(ResponseModel):
     """A ticket-signing public key, so gates verify tokens offline."""
 
-    key_id: str
+    key_id: int
     algorithm: str
     public_key: str
 

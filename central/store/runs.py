@@ -169,15 +169,18 @@ def write_seats(conn: Connection, run: LoadedRun, seat_nos: Iterable[int]) -> No
 def write_standing(conn: Connection, run: LoadedRun, seat_class: str) -> None:
     """Write one class's standing capacity and places sold per segment."""
     inventory = run.inventory
-    conn.execute(
+    values = {
+        "capacity": inventory.standing_capacity.get(seat_class, 0),
+        "sold": json.dumps(inventory.standing_sold[seat_class]),
+        "version": run.version,
+    }
+    written = conn.execute(
         update(t.standing)
         .where(t.standing.c.run_id == run.run_id, t.standing.c.seat_class == seat_class)
-        .values(
-            capacity=inventory.standing_capacity.get(seat_class, 0),
-            sold=json.dumps(inventory.standing_sold[seat_class]),
-            version=run.version,
-        )
+        .values(values)
     )
+    if written.rowcount == 0:  # a class given standing places after the run was loaded
+        conn.execute(insert(t.standing).values(run_id=run.run_id, seat_class=seat_class, **values))
 
 
 def write_quotas(conn: Connection, run_id: int, quotas: list[Quota]) -> None:

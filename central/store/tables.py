@@ -162,3 +162,14 @@ audit = Table(
     Column("reason", Text, nullable=False),
     Column("detail", Text, nullable=False),  # JSON
 )
+
+devices = Table(
+    "devices",
+    metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),  # tvm, gate, window, agent, internet ...
+    Column("station", String(3)),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+)

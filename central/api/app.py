@@ -1,0 +1,70 @@
+"""The FastAPI application of central, and its housekeeping loop.
+
+Housekeeping runs through the same writer as requests: expiring held orders
+(their seats go back) and the scheduled pre-allocation and releases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from central import presale
+from central.api import routes_operator, routes_sales
+from central.api.errors import install_error_handlers
+from central.api.service import CentralService
+from central.sales import orders
+from central.sales.context import Clock, system_clock
+from central.settings import CentralSettings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAPI:
+    """Build central's app; the store opens when the app starts."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = CentralService.start(settings, clock)
+        app.state.service = svc
+        task = asyncio.create_task(_housekeeping(svc, settings.housekeeping_seconds))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            svc.stop()
+
+    app = FastAPI(
+        title="StationKit central",
+        version="1",
+        summary="Seat allocation and selling for every channel; ticket keys for the gates.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(routes_sales.router)
+    app.include_router(routes_operator.router)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+async def _housekeeping(svc: CentralService, interval: float) -> None:
+    """Expire held orders and run due pre-allocations and releases, forever."""
+    while True:
+        try:
+            expired = await svc.writer.run(lambda conn: orders.expire_due(conn, svc.ctx))
+            done = await svc.writer.run(lambda conn: presale.run_due(conn, svc.ctx))
+            if expired or done:
+                log.info("housekeeping: %d orders expired; %s", expired, "; ".join(done))
+        except Exception:
+            log.exception("housekeeping failed; retrying at the next interval")
+        await asyncio.sleep(interval)

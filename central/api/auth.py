@@ -1,0 +1,91 @@
+"""Who is calling: ``Authorization: Bearer <token>``.
+
+The operator token comes from the settings (or ``STATIONKIT_OPERATOR_TOKEN``);
+devices and selling channels hold tokens issued by the operator, stored only
+as SHA-256 hashes. A principal names the caller for the audit trail and
+scopes its idempotency keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, insert, select
+
+from central.store import tables as t
+from protocol.errors import ErrorCode, StationKitError
+
+OPERATOR = "operator"
+
+
+class AuthError(StationKitError):
+    """Missing, unknown or insufficient credentials."""
+
+    code = ErrorCode.UNAUTHORIZED
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller."""
+
+    name: str
+    role: str  # "operator" or a device kind
+    station: str | None = None
+
+    @property
+    def is_operator(self) -> bool:
+        """True for the operator."""
+        return self.role == OPERATOR
+
+
+def token_hash(token: str) -> str:
+    """How a device token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(engine: Engine, operator_token: str | None, header: str | None) -> Principal:
+    """The principal behind an Authorization header, or ``AuthError``."""
+    token = _bearer(header)
+    if operator_token and hmac.compare_digest(token.encode(), operator_token.encode()):
+        return Principal(OPERATOR, OPERATOR)
+    with engine.connect().execution_options(read_only=True) as conn:
+        row = conn.execute(
+            select(t.devices).where(t.devices.c.token_hash == token_hash(token))
+        ).first()
+    if row is None or not row.active:
+        raise AuthError("unknown or revoked token")
+    return Principal(row.device_id, row.kind, row.station)
+
+
+def register_device(
+    conn: Connection, device_id: str, kind: str, station: str | None, now: datetime
+) -> str:
+    """Create a device or channel credential; the token is shown once, stored hashed."""
+    exists = conn.execute(select(t.devices).where(t.devices.c.device_id == device_id)).first()
+    if exists is not None:
+        raise StationKitError(f"device {device_id} exists already", ErrorCode.DEVICE_EXISTS)
+    token = secrets.token_urlsafe(32)
+    conn.execute(
+        insert(t.devices).values(
+            device_id=device_id,
+            kind=kind,
+            station=station,
+            token_hash=token_hash(token),
+            active=True,
+            created_at=now,
+        )
+    )
+    return token
+
+
+def _bearer(header: str | None) -> str:
+    if not header:
+        raise AuthError("Authorization: Bearer <token> is required")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthError("Authorization must be 'Bearer <token>'")
+    return token.strip()

@@ -1,0 +1,106 @@
+"""Idempotent mutations: a retry with the same key and body gets the first answer.
+
+The key is looked up and the answer stored in the same transaction as the
+effect, inside the writer, so a retry that races the first attempt waits
+behind it and then replays it. Business errors are stored too: a retry of a
+refused request is refused the same way. The same key with another body is
+409 ``idempotency_key_reused``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from pydantic import BaseModel
+from sqlalchemy import Connection, insert, select
+
+from central.api.errors import error_body, status_for
+from central.store import tables as t
+from protocol.errors import ErrorCode, StationKitError
+
+MAX_KEY_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """An answer as first given: status and JSON body."""
+
+    status: int
+    body: bytes
+
+
+def request_hash(method: str, path: str, body: bytes) -> str:
+    """A fingerprint of a request: method, path and canonical JSON body."""
+    try:
+        canonical = orjson.dumps(orjson.loads(body or b"null"), option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONDecodeError:
+        canonical = body
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
+
+
+def check_key(key: str | None) -> str:
+    """The Idempotency-Key header, required and sane."""
+    if not key:
+        raise StationKitError(
+            "the Idempotency-Key header is required on this request",
+            ErrorCode.IDEMPOTENCY_KEY_REQUIRED,
+        )
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise StationKitError(
+            f"Idempotency-Key must be printable and at most {MAX_KEY_LENGTH} characters",
+            ErrorCode.BAD_REQUEST,
+        )
+    return key
+
+
+def run_once(
+    conn: Connection,
+    scope: str,
+    key: str,
+    fingerprint: str,
+    now: datetime,
+    status: int,
+    command: Callable[[Connection], BaseModel | dict[str, object]],
+) -> StoredAnswer:
+    """Run ``command`` unless this key was seen; store and return the answer."""
+    seen = conn.execute(
+        select(t.idempotency).where(t.idempotency.c.scope == scope, t.idempotency.c.key == key)
+    ).first()
+    if seen is not None:
+        if seen.request_hash != fingerprint:
+            raise StationKitError(
+                f"Idempotency-Key {key!r} was used for a different request",
+                ErrorCode.IDEMPOTENCY_KEY_REUSED,
+            )
+        return StoredAnswer(seen.status_code, seen.response.encode())
+    answer = _answer(conn, status, command)
+    conn.execute(
+        insert(t.idempotency).values(
+            scope=scope,
+            key=key,
+            request_hash=fingerprint,
+            status_code=answer.status,
+            response=answer.body.decode(),
+            created_at=now,
+        )
+    )
+    return answer
+
+
+def _answer(
+    conn: Connection, status: int, command: Callable[[Connection], BaseModel | dict[str, object]]
+) -> StoredAnswer:
+    savepoint = conn.begin_nested()
+    try:
+        result = command(conn)
+    except StationKitError as exc:
+        savepoint.rollback()
+        return StoredAnswer(status_for(exc.code), orjson.dumps(error_body(exc.code, exc.message)))
+    savepoint.commit()
+    if isinstance(result, BaseModel):
+        return StoredAnswer(status, result.model_dump_json(by_alias=True).encode())
+    return StoredAnswer(status, orjson.dumps(result))

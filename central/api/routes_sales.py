@@ -1,0 +1,167 @@
+"""Selling endpoints: availability, orders, payment, refund, change, keys.
+
+Every mutating call goes through ``CentralService.mutate``: authenticated,
+idempotent by key, run by the writer and answered after its commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import select
+
+from central.api.errors import json_response
+from central.api.idempotency import StoredAnswer
+from central.api.service import CentralService
+from central.sales import aftersales, orders
+from central.sales.orders import OrderError
+from central.sales.tickets import ticket_view
+from central.store import tables as t
+from protocol.errors import ErrorCode
+from protocol.messages import (
+    AvailabilityClass,
+    AvailabilityResponse,
+    ChangeRequest,
+    ChangeResponse,
+    ErrorResponse,
+    KeysResponse,
+    OrderRequest,
+    OrderView,
+    PaymentRequest,
+    RefundResponse,
+    TicketView,
+)
+
+router = APIRouter(prefix="/v1")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (401, 404, 409, 422)
+}
+StationParam = Annotated[str, Query(pattern=r"^[A-Z]{3}$")]
+TrainParam = Annotated[str, Query(pattern=r"^[A-Z]?[0-9]{1,5}$")]
+
+
+def service(request: Request) -> CentralService:
+    """The process's service, set up at start-up."""
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+def answer(stored: StoredAnswer) -> Response:
+    """Send a stored answer as it was first given."""
+    return Response(stored.body, status_code=stored.status, media_type="application/json")
+
+
+@router.get("/availability", response_model=AvailabilityResponse, responses=ERRORS)
+async def availability(
+    request: Request,
+    train: TrainParam,
+    date: dt.date,
+    from_station: Annotated[str, Query(alias="from", pattern=r"^[A-Z]{3}$")],
+    to_station: Annotated[str, Query(alias="to", pattern=r"^[A-Z]{3}$")],
+    station: StationParam | None = None,
+) -> Response:
+    """Seats and standing places sellable now per class, with the fare (exact)."""
+    svc = service(request)
+    with svc.engine.connect().execution_options(read_only=True) as conn:
+        run_id = svc.ctx.cache.run_id(conn, train, date)
+    run = await svc.fresh_run(run_id)
+    with svc.ctx.cache.lock:
+        a, b = run.info.journey(from_station, to_station)
+        classes = [
+            AvailabilityClass(
+                seat_class=c,
+                seats=(left := run.inventory.availability(c, a, b, station)).seats,
+                standing=left.standing,
+                price_fen=run.info.price_fen(c, a, b),
+            )
+            for c in run.info.seat_classes()
+        ]
+    body = AvailabilityResponse(
+        train=train, date=date, from_station=from_station, to_station=to_station, classes=classes
+    )
+    return json_response(body.model_dump(mode="json", by_alias=True))
+
+
+@router.post("/orders", status_code=201, response_model=OrderView, responses=ERRORS)
+async def create_order(request: Request, body: OrderRequest) -> Response:
+    """Hold seats for the passengers (real-name), for ``hold_minutes``."""
+    svc = service(request)
+    principal = svc.principal(request)
+    stored = await svc.mutate(
+        request, principal, 201, lambda conn: orders.hold(conn, svc.ctx, body)
+    )
+    return answer(stored)
+
+
+@router.get("/orders/{order_id}", response_model=OrderView, responses=ERRORS)
+async def get_order(request: Request, order_id: str) -> Response:
+    """An order with its tickets (tokens once issued)."""
+    svc = service(request)
+    svc.principal(request)
+    view = await svc.writer.run(lambda conn: orders.order_view(conn, svc.ctx, order_id))
+    return json_response(view.model_dump(mode="json", by_alias=True))
+
+
+@router.post("/orders/{order_id}/pay", response_model=OrderView, responses=ERRORS)
+async def pay_order(request: Request, order_id: str, body: PaymentRequest) -> Response:
+    """Pay the whole order with one method and issue its signed tickets."""
+    svc = service(request)
+    principal = svc.principal(request)
+    stored = await svc.mutate(
+        request, principal, 200, lambda conn: orders.pay(conn, svc.ctx, order_id, body)
+    )
+    return answer(stored)
+
+
+@router.post("/orders/{order_id}/cancel", response_model=OrderView, responses=ERRORS)
+async def cancel_order(request: Request, order_id: str) -> Response:
+    """Give up a held order; the seats go back at once."""
+    svc = service(request)
+    principal = svc.principal(request)
+    stored = await svc.mutate(
+        request, principal, 200, lambda conn: orders.cancel(conn, svc.ctx, order_id)
+    )
+    return answer(stored)
+
+
+@router.post("/tickets/{ticket_id}/refund", response_model=RefundResponse, responses=ERRORS)
+async def refund_ticket(request: Request, ticket_id: str) -> Response:
+    """Refund an issued ticket with the fee schedule; the seat goes back."""
+    svc = service(request)
+    principal = svc.principal(request)
+    stored = await svc.mutate(
+        request, principal, 200, lambda conn: aftersales.refund(conn, svc.ctx, ticket_id)
+    )
+    return answer(stored)
+
+
+@router.post("/tickets/{ticket_id}/change", response_model=ChangeResponse, responses=ERRORS)
+async def change_ticket(request: Request, ticket_id: str, body: ChangeRequest) -> Response:
+    """Swap a ticket for another journey atomically."""
+    svc = service(request)
+    principal = svc.principal(request)
+    stored = await svc.mutate(
+        request, principal, 200, lambda conn: aftersales.change(conn, svc.ctx, ticket_id, body)
+    )
+    return answer(stored)
+
+
+@router.get("/tickets/{ticket_id}", response_model=TicketView, responses=ERRORS)
+async def get_ticket(request: Request, ticket_id: str) -> Response:
+    """One ticket and its status."""
+    svc = service(request)
+    svc.principal(request)
+    with svc.engine.connect().execution_options(read_only=True) as conn:
+        row = conn.execute(select(t.tickets).where(t.tickets.c.ticket_id == ticket_id)).first()
+    if row is None:
+        raise OrderError(f"no ticket {ticket_id}", ErrorCode.UNKNOWN_TICKET)
+    run = await svc.fresh_run(row.run_id)
+    view = ticket_view(run.info, row)
+    return json_response(view.model_dump(mode="json", by_alias=True))
+
+
+@router.get("/keys", response_model=KeysResponse)
+async def keys(request: Request) -> Response:
+    """Every public key that signs tickets, so gates verify offline."""
+    return json_response(service(request).ctx.keys.key_ring().to_json_dict())

@@ -1,0 +1,5 @@
+"""``python -m stationkit`` runs the launcher."""
+
+from stationkit.cli import main
+
+main()

@@ -1,0 +1,261 @@
+"""The ``stationkit`` command: a thin launcher over every floor.
+
+It parses the command line and starts central, loads timetables, runs
+operator commands or the demo, importing each side only when its command
+runs. It holds no logic of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+DB_OPTION = click.option("--db", "db_url", default=None, help="SQLAlchemy URL of the store.")
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="Central settings TOML file.",
+)
+
+
+@click.group()
+def main() -> None:
+    """StationKit: railway station ticketing."""
+
+
+@main.group()
+def central() -> None:
+    """The central seat-allocation server."""
+
+
+@central.command()
+@DB_OPTION
+@CONFIG_OPTION
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
+def serve(db_url: str | None, config_path: Path | None, host: str | None, port: int | None) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    from central.api.app import create_app
+
+    settings = _settings(config_path, database_url=db_url, host=host, port=port)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@central.command("load-timetable")
+@click.argument("path", type=click.Path(path_type=Path, exists=True))
+@DB_OPTION
+@CONFIG_OPTION
+@click.option(
+    "--on",
+    "on_date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Move every run to this service date.",
+)
+def load_timetable(
+    path: Path, db_url: str | None, config_path: Path | None, on_date: dt.datetime | None
+) -> None:
+    """Load a timetable file (JSON list of train runs) into the store."""
+    from central import operations
+    from central.timetable_file import read_timetable
+
+    runs = read_timetable(path, on_date.date() if on_date else None)
+    with _service(config_path, db_url) as svc:
+        for spec in runs:
+            run_id = svc.writer.call(
+                lambda conn, s=spec: operations.load_train_run(conn, svc.ctx, s, _actor())
+            )
+            click.echo(f"loaded {spec.train} {spec.date} as run {run_id}")
+
+
+@central.command()
+@click.argument("train")
+@click.argument("service_date", type=click.DateTime(["%Y-%m-%d"]))
+@DB_OPTION
+@CONFIG_OPTION
+@click.option(
+    "--forecast",
+    type=click.Path(path_type=Path, exists=True),
+    default=None,
+    help="JSON list of {from,to,class,passengers}; default: past sales.",
+)
+def preallocate(
+    train: str,
+    service_date: dt.datetime,
+    db_url: str | None,
+    config_path: Path | None,
+    forecast: Path | None,
+) -> None:
+    """Run automatic pre-allocation for one train run now."""
+    from central import presale
+    from protocol.messages import PreallocationRunRequest
+
+    entries = None
+    if forecast is not None:
+        entries = PreallocationRunRequest.model_validate(
+            {"forecast": json.loads(forecast.read_text())}
+        ).forecast
+    _run_on(
+        train,
+        service_date,
+        db_url,
+        config_path,
+        lambda conn, svc, run_id: presale.preallocate(conn, svc.ctx, run_id, entries, _actor()),
+    )
+
+
+@central.command()
+@click.argument("train")
+@click.argument("service_date", type=click.DateTime(["%Y-%m-%d"]))
+@DB_OPTION
+@CONFIG_OPTION
+def release(
+    train: str, service_date: dt.datetime, db_url: str | None, config_path: Path | None
+) -> None:
+    """Release unsold pre-allocated seats of one run to the common pool now."""
+    from central import presale
+
+    _run_on(
+        train,
+        service_date,
+        db_url,
+        config_path,
+        lambda conn, svc, run_id: presale.release(conn, svc.ctx, run_id, _actor()),
+    )
+
+
+@central.command()
+@click.argument("train")
+@click.argument("service_date", type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--from-quota", required=True)
+@click.option("--to-quota", required=True)
+@click.option("--seats", type=click.IntRange(min=1), required=True)
+@click.option("--reason", required=True)
+@DB_OPTION
+@CONFIG_OPTION
+def adjust(
+    train: str,
+    service_date: dt.datetime,
+    from_quota: str,
+    to_quota: str,
+    seats: int,
+    reason: str,
+    db_url: str | None,
+    config_path: Path | None,
+) -> None:
+    """Temporary adjustment: move seats between existing quotas (audited)."""
+    from central import operations
+    from protocol.messages import AdjustmentRequest
+
+    req = AdjustmentRequest(from_quota=from_quota, to_quota=to_quota, seats=seats, reason=reason)
+    _run_on(
+        train,
+        service_date,
+        db_url,
+        config_path,
+        lambda conn, svc, run_id: operations.adjust_quota(conn, svc.ctx, run_id, req, _actor()),
+    )
+
+
+@central.command("quotas")
+@click.argument("train")
+@click.argument("service_date", type=click.DateTime(["%Y-%m-%d"]))
+@DB_OPTION
+@CONFIG_OPTION
+def quotas(
+    train: str, service_date: dt.datetime, db_url: str | None, config_path: Path | None
+) -> None:
+    """Show a run's quotas."""
+    from central import operations
+
+    _run_on(
+        train,
+        service_date,
+        db_url,
+        config_path,
+        lambda conn, svc, run_id: {
+            "quotas": operations.quota_summary(svc.ctx.cache.for_write(conn, run_id))
+        },
+    )
+
+
+@central.command("rotate-key")
+@CONFIG_OPTION
+def rotate_key(config_path: Path | None) -> None:
+    """Create the next ticket-signing key (old keys keep verifying)."""
+    from central.signing import KeyStore
+
+    settings = _settings(config_path)
+    key = KeyStore(Path(settings.keys_dir)).rotate()
+    click.echo(f"new signing key {key.key_id}; restart central to sign with it")
+
+
+@main.command()
+@click.option("--port", type=int, default=8731, help="Port for the demo's central server.")
+@click.option("--keep", is_flag=True, help="Keep the demo's store under var/demo.")
+def demo(port: int, keep: bool) -> None:
+    """Central on SQLite with the demo timetable, and a scripted day of sales."""
+    from stationkit.demo import run_demo
+
+    sys.exit(run_demo(port=port, keep=keep))
+
+
+def _actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _settings(config_path: Path | None, **overrides: Any) -> Any:
+    from central.settings import SettingsError, load_settings
+
+    try:
+        return load_settings(config_path, **overrides)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def _service(config_path: Path | None, db_url: str | None) -> Iterator[Any]:
+    """Open central's store and writer for a CLI command, and close them."""
+    from central.api.service import CentralService
+
+    svc = CentralService.start(_settings(config_path, database_url=db_url))
+    try:
+        yield svc
+    finally:
+        svc.stop()
+
+
+def _run_on(
+    train: str, service_date: dt.datetime, db_url: str | None, config_path: Path | None, action: Any
+) -> None:
+    from protocol.errors import StationKitError
+
+    with _service(config_path, db_url) as svc:
+
+        def command(conn: Any) -> Any:
+            run_id = svc.ctx.cache.run_id(conn, train, service_date.date())
+            return action(conn, svc, run_id)
+
+        try:
+            result = svc.writer.call(command)
+        except StationKitError as exc:
+            raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))

@@ -1,0 +1,99 @@
+"""Starting central as a separate process, for the demo, benchmarks and tests.
+
+The demo and the multi-process tests run central the way production does:
+``stationkit central serve`` in its own process, reached over HTTP only.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+START_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    """A TCP port on the loopback that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class CentralProcess:
+    """One ``stationkit central serve`` process."""
+
+    db_url: str
+    port: int
+    workdir: Path
+    operator_token: str
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the API."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> CentralProcess:
+        """Start the server and wait until it answers /health."""
+        env = {**os.environ, "STATIONKIT_OPERATOR_TOKEN": self.operator_token, **self.extra_env}
+        command = [
+            sys.executable,
+            "-m",
+            "stationkit",
+            "central",
+            "serve",
+            "--db",
+            self.db_url,
+            "--port",
+            str(self.port),
+        ]
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = (self.workdir / f"central-{self.port}.log").open("ab")
+        self.process = subprocess.Popen(
+            command, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        self._wait_healthy()
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: the crash at the worst moment."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """SIGTERM and wait; SIGKILL if it will not go."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(
+                    f"central exited with {self.process.returncode}; "
+                    f"see {self.workdir}/central-{self.port}.log"
+                )
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"central did not answer on port {self.port} in {START_TIMEOUT_S} s")

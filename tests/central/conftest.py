@@ -1,0 +1,83 @@
+"""Fixtures for central: a real store (SQLite file or PostgreSQL), the app, a clock."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from central.api.app import create_app
+from central.settings import CentralSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_TIMETABLE = ROOT / "config" / "timetables" / "demo.json"
+OPERATOR_TOKEN = "test-operator-token"
+
+
+class FakeClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> CentralSettings:
+    return CentralSettings(
+        database_url=f"sqlite:///{tmp_path / 'central.db'}",
+        operator_token=OPERATOR_TOKEN,
+        keys_dir=str(tmp_path / "keys"),
+        card_stations=["VNP"],
+        housekeeping_seconds=3600,
+    )
+
+
+def demo_runs() -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = json.loads(DEMO_TIMETABLE.read_text())
+    return runs
+
+
+class Api:
+    """A test client that adds the operator token and fresh idempotency keys."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.auth = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+
+    def post(self, path: str, body: Any = None, key: str | None = None, **kw: Any) -> Any:
+        headers = {**self.auth, "Idempotency-Key": key or uuid.uuid4().hex, **kw.pop("headers", {})}
+        return self.client.post(path, json=body, headers=headers, **kw)
+
+    def get(self, path: str, **kw: Any) -> Any:
+        return self.client.get(path, headers=self.auth, **kw)
+
+
+@pytest.fixture
+def api(settings: CentralSettings, clock: FakeClock) -> Iterator[Api]:
+    with TestClient(create_app(settings, clock)) as client:
+        yield Api(client)
+
+
+@pytest.fixture
+def loaded(api: Api) -> Api:
+    for run in demo_runs():
+        response = api.post("/v1/train-runs", run)
+        assert response.status_code == 201, response.text
+    return api

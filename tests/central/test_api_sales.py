@@ -1,0 +1,129 @@
+"""The selling API end to end over HTTP, on a real SQLite store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import Api, FakeClock, demo_runs
+
+from protocol.keys import KeyRing
+from protocol.token import decode_token
+
+G = demo_runs()[0]
+STOPS = [s["station"] for s in G["stops"]]
+
+
+def order_body(passengers: int = 1, **overrides: Any) -> dict[str, Any]:
+    body = {
+        "train": G["train"], "date": G["date"], "from": STOPS[0], "to": STOPS[-1],
+        "class": "ZE", "channel": "tvm", "station": STOPS[0],
+        "passengers": [
+            {"name": f"旅客{n}", "id_number": f"11010119900101{n:04d}"} for n in range(passengers)
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+def seats_left(api: Api, cls: str = "ZE", a: int = 0, b: int = -1) -> int:
+    response = api.get("/v1/availability", params={
+        "train": G["train"], "date": G["date"], "from": STOPS[a], "to": STOPS[b]})
+    assert response.status_code == 200, response.text
+    return next(c["seats"] for c in response.json()["classes"] if c["class"] == cls)
+
+
+def test_hold_pay_issue_gives_a_verifiable_token(loaded: Api) -> None:
+    before = seats_left(loaded)
+    held = loaded.post("/v1/orders", order_body(2))
+    assert held.status_code == 201, held.text
+    order = held.json()
+    assert order["status"] == "held" and len(order["tickets"]) == 2
+    assert seats_left(loaded) == before - 2
+    paid = loaded.post(f"/v1/orders/{order['order_id']}/pay", {
+        "method": "card", "amount_fen": order["total_fen"], "reference": "RRN1",
+        "acquirer": "ICBC", "card_masked": "622848******1234"})
+    assert paid.status_code == 200, paid.text
+    ticket = paid.json()["tickets"][0]
+    ring = KeyRing.from_json_dict(loaded.client.get("/v1/keys").json())
+    claims = decode_token(ticket["token"], ring)
+    assert claims.ticket_id == ticket["ticket_id"]
+    assert claims.holder_matches("110101199001010000")
+
+
+def test_retry_with_same_key_returns_first_answer(loaded: Api) -> None:
+    first = loaded.post("/v1/orders", order_body(), key="k-1")
+    again = loaded.post("/v1/orders", order_body(), key="k-1")
+    assert again.status_code == 201 and again.json() == first.json()
+    other = loaded.post("/v1/orders", order_body(1, to=STOPS[3]), key="k-1")
+    assert other.status_code == 409
+    assert other.json()["error"]["code"] == "idempotency_key_reused"
+
+
+def test_missing_key_and_token_are_refused(loaded: Api) -> None:
+    no_key = loaded.client.post("/v1/orders", json=order_body(), headers=loaded.auth)
+    assert no_key.status_code == 400
+    assert no_key.json()["error"]["code"] == "idempotency_key_required"
+    no_auth = loaded.client.post("/v1/orders", json=order_body(), headers={"Idempotency-Key": "x"})
+    assert no_auth.status_code == 401
+
+
+def test_overlapping_journey_for_same_id_is_refused(loaded: Api) -> None:
+    assert loaded.post("/v1/orders", order_body()).status_code == 201
+    again = loaded.post("/v1/orders", order_body(1, **{"from": STOPS[2], "to": STOPS[4]}))
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "journey_overlap"
+
+
+def test_unknown_train_and_bad_body(loaded: Api) -> None:
+    missing = loaded.post("/v1/orders", order_body(train="G9999"))
+    assert missing.status_code == 404
+    bad = loaded.post("/v1/orders", {"train": "G1"})
+    assert bad.status_code == 422
+    assert bad.json()["error"]["code"] == "validation_failed"
+
+
+def test_expired_hold_gives_seats_back(loaded: Api, clock: FakeClock) -> None:
+    before = seats_left(loaded)
+    order = loaded.post("/v1/orders", order_body()).json()
+    clock.advance(minutes=11)
+    paid = loaded.post(f"/v1/orders/{order['order_id']}/pay", {
+        "method": "cash", "amount_fen": order["total_fen"], "reference": "C1"})
+    assert paid.status_code == 409 and paid.json()["error"]["code"] == "order_expired"
+    assert seats_left(loaded) == before
+
+
+def issue(api: Api, **overrides: Any) -> dict[str, Any]:
+    order = api.post("/v1/orders", order_body(**overrides)).json()
+    paid = api.post(f"/v1/orders/{order['order_id']}/pay", {
+        "method": "cash", "amount_fen": order["total_fen"], "reference": "C1"})
+    assert paid.status_code == 200, paid.text
+    ticket: dict[str, Any] = paid.json()["tickets"][0]
+    return ticket
+
+
+def test_refund_charges_schedule_fee_and_frees_seat(loaded: Api) -> None:
+    before = seats_left(loaded)
+    ticket = issue(loaded)
+    refund = loaded.post(f"/v1/tickets/{ticket['ticket_id']}/refund")
+    assert refund.status_code == 200, refund.text
+    body = refund.json()
+    # departure 2026-12-01, now 2026-11-25 12:00Z: between 48 h and 8 days -> 5 %
+    assert body["fee_fen"] + body["refund_fen"] == ticket["price_fen"]
+    assert body["fee_fen"] == max(200, (ticket["price_fen"] * 5 + 2500) // 5000 * 50)
+    assert seats_left(loaded) == before
+    again = loaded.post(f"/v1/tickets/{ticket['ticket_id']}/refund")
+    assert again.json()["error"]["code"] == "ticket_not_issued"
+
+
+def test_change_swaps_seat_atomically(loaded: Api) -> None:
+    ticket = issue(loaded)
+    body = {"train": G["train"], "date": G["date"], "from": STOPS[0], "to": STOPS[5],
+            "class": "ZY", "id_number": "110101199001010000"}
+    changed = loaded.post(f"/v1/tickets/{ticket['ticket_id']}/change", body)
+    assert changed.status_code == 200, changed.text
+    new = changed.json()["ticket"]
+    assert new["class"] == "ZY" and new["to"] == STOPS[5] and new["token"]
+    old = loaded.get(f"/v1/tickets/{ticket['ticket_id']}").json()
+    assert old["status"] == "changed"
+    wrong = loaded.post(f"/v1/tickets/{new['ticket_id']}/change", {**body, "id_number": "X123456"})
+    assert wrong.status_code == 403
