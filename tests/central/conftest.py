@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -11,9 +12,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from central.api.app import create_app
 from central.settings import CentralSettings
+from central.store.tables import metadata
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_TIMETABLE = ROOT / "config" / "timetables" / "demo.json"
@@ -38,10 +42,45 @@ def clock() -> FakeClock:
     return FakeClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
 
 
+PG_ADMIN_URL = os.environ.get(
+    "STATIONKIT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A database of its own on the local PostgreSQL for this test run, dropped at the end."""
+    name = f"stationkit_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}")
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every central test runs on the embedded store and on the production store."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'central.db'}"
+        return
+    url: str = request.getfixturevalue("postgres_url")
+    yield url
+    engine = create_engine(url)
+    metadata.drop_all(engine)  # the next test starts from an empty schema
+    engine.dispose()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> CentralSettings:
+def settings(tmp_path: Path, store_url: str) -> CentralSettings:
     return CentralSettings(
-        database_url=f"sqlite:///{tmp_path / 'central.db'}",
+        database_url=store_url,
         operator_token=OPERATOR_TOKEN,
         keys_dir=str(tmp_path / "keys"),
         card_stations=["VNP"],
