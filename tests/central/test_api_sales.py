@@ -15,8 +15,13 @@ STOPS = [s["station"] for s in G["stops"]]
 
 def order_body(passengers: int = 1, **overrides: Any) -> dict[str, Any]:
     body = {
-        "train": G["train"], "date": G["date"], "from": STOPS[0], "to": STOPS[-1],
-        "class": "ZE", "channel": "tvm", "station": STOPS[0],
+        "train": G["train"],
+        "date": G["date"],
+        "from": STOPS[0],
+        "to": STOPS[-1],
+        "class": "ZE",
+        "channel": "tvm",
+        "station": STOPS[0],
         "passengers": [
             {"name": f"旅客{n}", "id_number": f"11010119900101{n:04d}"} for n in range(passengers)
         ],
@@ -26,8 +31,10 @@ def order_body(passengers: int = 1, **overrides: Any) -> dict[str, Any]:
 
 
 def seats_left(api: Api, cls: str = "ZE", a: int = 0, b: int = -1) -> int:
-    response = api.get("/v1/availability", params={
-        "train": G["train"], "date": G["date"], "from": STOPS[a], "to": STOPS[b]})
+    response = api.get(
+        "/v1/availability",
+        params={"train": G["train"], "date": G["date"], "from": STOPS[a], "to": STOPS[b]},
+    )
     assert response.status_code == 200, response.text
     return next(c["seats"] for c in response.json()["classes"] if c["class"] == cls)
 
@@ -39,9 +46,16 @@ def test_hold_pay_issue_gives_a_verifiable_token(loaded: Api) -> None:
     order = held.json()
     assert order["status"] == "held" and len(order["tickets"]) == 2
     assert seats_left(loaded) == before - 2
-    paid = loaded.post(f"/v1/orders/{order['order_id']}/pay", {
-        "method": "card", "amount_fen": order["total_fen"], "reference": "RRN1",
-        "acquirer": "ICBC", "card_masked": "622848******1234"})
+    paid = loaded.post(
+        f"/v1/orders/{order['order_id']}/pay",
+        {
+            "method": "card",
+            "amount_fen": order["total_fen"],
+            "reference": "RRN1",
+            "acquirer": "ICBC",
+            "card_masked": "622848******1234",
+        },
+    )
     assert paid.status_code == 200, paid.text
     ticket = paid.json()["tickets"][0]
     ring = KeyRing.from_json_dict(loaded.client.get("/v1/keys").json())
@@ -86,16 +100,20 @@ def test_expired_hold_gives_seats_back(loaded: Api, clock: FakeClock) -> None:
     before = seats_left(loaded)
     order = loaded.post("/v1/orders", order_body()).json()
     clock.advance(minutes=11)
-    paid = loaded.post(f"/v1/orders/{order['order_id']}/pay", {
-        "method": "cash", "amount_fen": order["total_fen"], "reference": "C1"})
+    paid = loaded.post(
+        f"/v1/orders/{order['order_id']}/pay",
+        {"method": "cash", "amount_fen": order["total_fen"], "reference": "C1"},
+    )
     assert paid.status_code == 409 and paid.json()["error"]["code"] == "order_expired"
     assert seats_left(loaded) == before
 
 
 def issue(api: Api, **overrides: Any) -> dict[str, Any]:
     order = api.post("/v1/orders", order_body(**overrides)).json()
-    paid = api.post(f"/v1/orders/{order['order_id']}/pay", {
-        "method": "cash", "amount_fen": order["total_fen"], "reference": "C1"})
+    paid = api.post(
+        f"/v1/orders/{order['order_id']}/pay",
+        {"method": "cash", "amount_fen": order["total_fen"], "reference": "C1"},
+    )
     assert paid.status_code == 200, paid.text
     ticket: dict[str, Any] = paid.json()["tickets"][0]
     return ticket
@@ -117,8 +135,14 @@ def test_refund_charges_schedule_fee_and_frees_seat(loaded: Api) -> None:
 
 def test_change_swaps_seat_atomically(loaded: Api) -> None:
     ticket = issue(loaded)
-    body = {"train": G["train"], "date": G["date"], "from": STOPS[0], "to": STOPS[5],
-            "class": "ZY", "id_number": "110101199001010000"}
+    body = {
+        "train": G["train"],
+        "date": G["date"],
+        "from": STOPS[0],
+        "to": STOPS[5],
+        "class": "ZY",
+        "id_number": "110101199001010000",
+    }
     changed = loaded.post(f"/v1/tickets/{ticket['ticket_id']}/change", body)
     assert changed.status_code == 200, changed.text
     new = changed.json()["ticket"]
