@@ -9,7 +9,6 @@ operator at any time (with a forecast supplied, or from statistics).
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, select, update
@@ -93,23 +92,34 @@ def release(conn: Connection, ctx: SalesContext, run_id: int, actor: str) -> dic
 def run_due(conn: Connection, ctx: SalesContext) -> list[str]:
     """Pre-allocate runs whose presale opened and release runs near departure."""
     now = ctx.now()
+    runs = t.train_runs.c
+    due_preallocation = select(runs.run_id).where(
+        and_(
+            runs.preallocated_at.is_(None),
+            runs.released_at.is_(None),
+            runs.presale_opens_at <= now,
+            runs.departs_at > now,
+        )
+    )
+    due_release = select(runs.run_id).where(
+        and_(runs.released_at.is_(None), runs.release_at <= now, runs.departs_at > now)
+    )
     done = []
-    pending = conn.execute(
-        select(
-            t.train_runs.c.run_id, t.train_runs.c.departs_at, t.train_runs.c.preallocated_at
-        ).where(and_(t.train_runs.c.released_at.is_(None), t.train_runs.c.departs_at > now))
-    ).all()
-    for row in pending:
-        spec = ctx.cache.for_write(conn, row.run_id).info.spec.preallocation
-        if row.preallocated_at is None and now >= row.departs_at - timedelta(
-            days=spec.opens_days_before
-        ):
-            preallocate(conn, ctx, row.run_id, None, "scheduler")
-            done.append(f"preallocated run {row.run_id}")
-        if now >= row.departs_at - timedelta(minutes=spec.release_minutes_before):
-            release(conn, ctx, row.run_id, "scheduler")
-            done.append(f"released run {row.run_id}")
+    for run_id in conn.execute(due_preallocation).scalars().all():
+        if _still_due(conn, ctx, run_id, runs.preallocated_at):
+            preallocate(conn, ctx, run_id, None, "scheduler")
+            done.append(f"preallocated run {run_id}")
+    for run_id in conn.execute(due_release).scalars().all():
+        if _still_due(conn, ctx, run_id, runs.released_at):
+            release(conn, ctx, run_id, "scheduler")
+            done.append(f"released run {run_id}")
     return done
+
+
+def _still_due(conn: Connection, ctx: SalesContext, run_id: int, done_at: Any) -> bool:
+    """Lock the run, then check nobody did the job meanwhile (another server process)."""
+    ctx.cache.for_write(conn, run_id)
+    return conn.execute(select(done_at).where(t.train_runs.c.run_id == run_id)).scalar() is None
 
 
 def _persist(conn: Connection, run: LoadedRun, seats: list[int]) -> None:

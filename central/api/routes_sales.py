@@ -9,13 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 
+from central.api.auth import AuthError
 from central.api.errors import json_response
 from central.api.idempotency import StoredAnswer
 from central.api.service import CentralService
-from central.sales import aftersales, orders
+from central.sales import aftersales, feed, orders
 from central.sales.orders import OrderError
 from central.sales.tickets import ticket_view
 from central.store import tables as t
@@ -159,6 +160,25 @@ async def get_ticket(request: Request, ticket_id: str) -> Response:
     run = await svc.fresh_run(row.run_id)
     view = ticket_view(run.info, row)
     return json_response(view.model_dump(mode="json", by_alias=True))
+
+
+@router.get("/stations/{station}/tickets", responses=ERRORS)
+async def station_tickets(
+    request: Request,
+    station: Annotated[str, Path(pattern=r"^[A-Z]{3}$")],
+    since: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=feed.MAX_PAGE)] = 1000,
+) -> Response:
+    """The station's ticket feed for gates: issued tokens and revocations after ``since``."""
+    svc = service(request)
+    principal = svc.principal(request)
+    if principal.station is not None and principal.station != station and principal.role == "gate":
+        raise AuthError(
+            f"gate {principal.name} belongs to {principal.station}", ErrorCode.FORBIDDEN
+        )
+    with svc.engine.connect().execution_options(read_only=True) as conn:
+        page = feed.station_feed(conn, station, since, limit)
+    return json_response(page)
 
 
 @router.get("/keys", response_model=KeysResponse)

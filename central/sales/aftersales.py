@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from central.sales import feed
 from central.sales.context import SalesContext
 from central.sales.holders import check_holders
 from central.sales.orders import STATIONLESS_CHANNELS, OrderError, sign_ticket
@@ -34,6 +35,7 @@ def refund(conn: Connection, ctx: SalesContext, ticket_id: str) -> RefundRespons
     run = ctx.cache.for_write(conn, ticket.run_id)
     refund_fen = ticket.price_fen - fee
     release_ticket(conn, run, ticket, "refunded", now, fee_fen=fee, refund_fen=refund_fen)
+    feed.record_revoked(conn, run, ticket, "refunded", now)
     order = conn.execute(select(t.orders).where(t.orders.c.order_id == ticket.order_id)).one()
     return RefundResponse(
         ticket_id=ticket_id,
@@ -79,9 +81,11 @@ def change(
     conn.execute(insert(t.tickets).values(row))
     old_run = ctx.cache.for_write(conn, old.run_id)
     release_ticket(conn, old_run, old, "changed", now, replaced_by=new_id, fee_fen=fee)
+    feed.record_revoked(conn, old_run, old, "changed", now)
     new_row = _ticket(conn, new_id)
     token = sign_ticket(ctx, new_run, new_row)
     conn.execute(t.tickets.update().where(t.tickets.c.ticket_id == new_id).values(token=token))
+    feed.record_issued(conn, new_run, new_row, token, now)
     return ChangeResponse(
         old_ticket_id=ticket_id,
         ticket=ticket_view(new_run.info, _ticket(conn, new_id)),

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, insert, select, update
 
 from central.inventory.engine import Placement
+from central.sales import feed
 from central.sales.context import SalesContext
 from central.sales.holders import check_holders
 from central.sales.tickets import release_ticket, ticket_view
@@ -100,6 +101,7 @@ def pay(conn: Connection, ctx: SalesContext, order_id: str, req: PaymentRequest)
             .where(t.tickets.c.seq == ticket.seq)
             .values(status="issued", issued_at=now, token=token)
         )
+        feed.record_issued(conn, run, ticket, token, now)
     return order_view(conn, ctx, order_id)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -54,6 +54,7 @@ def insert_run(conn: Connection, spec: TrainRunSpec, now: datetime) -> int:
     if find_run_id(conn, spec.train, spec.date) is not None:
         raise TrainExists(f"train {spec.train} on {spec.date} is loaded already")
     info = RunInfo(spec)
+    presale = spec.preallocation
     run_id: int = conn.execute(
         insert(t.train_runs).values(
             train=spec.train,
@@ -62,6 +63,8 @@ def insert_run(conn: Connection, spec: TrainRunSpec, now: datetime) -> int:
             version=0,
             quota_version=0,
             departs_at=info.departs(0),
+            presale_opens_at=info.departs(0) - timedelta(days=presale.opens_days_before),
+            release_at=info.departs(0) - timedelta(minutes=presale.release_minutes_before),
             created_at=now,
         )
     ).inserted_primary_key[0]  # type: ignore[index]

@@ -36,6 +36,8 @@ train_runs = Table(
     Column("version", BigInteger, nullable=False, default=0),
     Column("quota_version", BigInteger, nullable=False, default=0),
     Column("departs_at", UtcDateTime(), nullable=False),
+    Column("presale_opens_at", UtcDateTime(), nullable=False),  # automatic pre-allocation
+    Column("release_at", UtcDateTime(), nullable=False),  # unsold pre-allocation goes back
     Column("preallocated_at", UtcDateTime()),
     Column("released_at", UtcDateTime()),
     Column("created_at", UtcDateTime(), nullable=False),
@@ -173,3 +175,23 @@ devices = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime(), nullable=False),
 )
+
+# The station ticket feed: what gates sync. Issued tickets come with their token;
+# refunded or changed ones are revoked, so gates stop opening for them.
+ticket_events = Table(
+    "ticket_events",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("kind", String(8), nullable=False),  # issued | revoked
+    Column("reason", String(16)),  # revoked: refunded | changed
+    Column("ticket_id", String(16), nullable=False),
+    Column("run_id", Integer, nullable=False),
+    Column("board_station", String(3), nullable=False),
+    Column("dest_station", String(3), nullable=False),
+    Column("departs_at", UtcDateTime(), nullable=False),
+    Column("arrives_at", UtcDateTime(), nullable=False),
+    Column("token", Text),
+)
+Index("ix_events_board", ticket_events.c.board_station, ticket_events.c.event_id)
+Index("ix_events_dest", ticket_events.c.dest_station, ticket_events.c.event_id)

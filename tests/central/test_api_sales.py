@@ -151,3 +151,16 @@ def test_change_swaps_seat_atomically(loaded: Api) -> None:
     assert old["status"] == "changed"
     wrong = loaded.post(f"/v1/tickets/{new['ticket_id']}/change", {**body, "id_number": "X123456"})
     assert wrong.status_code == 403
+
+
+def test_station_feed_carries_tokens_and_revocations(loaded: Api) -> None:
+    ticket = issue(loaded)
+    feed = loaded.get(f"/v1/stations/{STOPS[0]}/tickets", params={"since": 0}).json()
+    issued = [e for e in feed["events"] if e["ticket_id"] == ticket["ticket_id"]]
+    assert issued[0]["kind"] == "issued" and issued[0]["token"] == ticket["token"]
+    cursor = feed["cursor"]
+    loaded.post(f"/v1/tickets/{ticket['ticket_id']}/refund")
+    later = loaded.get(f"/v1/stations/{STOPS[-1]}/tickets", params={"since": cursor}).json()
+    assert [(e["kind"], e.get("reason")) for e in later["events"]] == [("revoked", "refunded")]
+    elsewhere = loaded.get(f"/v1/stations/{STOPS[3]}/tickets").json()
+    assert all(e["ticket_id"] != ticket["ticket_id"] for e in elsewhere["events"])
