@@ -60,6 +60,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAP
 async def _housekeeping(svc: CentralService, interval: float) -> None:
     """Expire held orders and run due pre-allocations and releases, forever."""
     while True:
+        await asyncio.sleep(interval)
         try:
             expired = await svc.writer.run(lambda conn: orders.expire_due(conn, svc.ctx))
             done = await svc.writer.run(lambda conn: presale.run_due(conn, svc.ctx))
@@ -67,4 +68,3 @@ async def _housekeeping(svc: CentralService, interval: float) -> None:
                 log.info("housekeeping: %d orders expired; %s", expired, "; ".join(done))
         except Exception:
             log.exception("housekeeping failed; retrying at the next interval")
-        await asyncio.sleep(interval)
