@@ -129,6 +129,28 @@ class InventoryMachine(RuleBasedStateMachine):
         remaining = [(s.a, s.b) for s in self.sales if s.seat == sale.seat]
         self.inv.release_seat(sale.seat, remaining)
 
+    @precondition(lambda self: bool(self.sales))
+    @rule(
+        pick=st.integers(0, 10_000),
+        od=st.tuples(st.integers(0, 5), st.integers(0, 5)).filter(lambda t: t[0] < t[1]),
+        seller=st.sampled_from(SELLERS),
+    )
+    def change(self, pick: int, od: tuple[int, int], seller: str | None) -> None:
+        """A change takes the new place first, then gives the old one back; or nothing."""
+        old = self.sales[pick % len(self.sales)]
+        try:
+            new = self.inv.allocate(old.seat_class, od[0], od[1], 1, seller)[0]
+        except (SoldOut, NotEnoughSeats):
+            return
+        self.sales.remove(old)
+        self.sales.append(Sale(self.next_ticket, new.seat, old.seat_class, od[0], od[1]))
+        self.next_ticket += 1
+        if old.seat is None:
+            self.inv.release_standing(old.seat_class, old.a, old.b)
+        else:
+            remaining = [(s.a, s.b) for s in self.sales if s.seat == old.seat]
+            self.inv.release_seat(old.seat, remaining)
+
     @rule(count=st.integers(1, 2))
     def adjust(self, count: int) -> None:
         if len(self.inv.quota_seats("ZE-common")) >= count:
