@@ -13,7 +13,17 @@ from datetime import date
 
 from sqlalchemy import Connection
 
-from central.store.runs import LoadedRun, UnknownTrain, catch_up, find_run_id, load_run, lock_run
+from central.store.runs import (
+    TOUCHED_RUNS,
+    LoadedRun,
+    UnknownTrain,
+    catch_up,
+    find_run_id,
+    load_run,
+    lock_run,
+)
+
+LOCKED_RUNS = "stationkit_locked_runs"  # conn.info key: runs locked by this transaction
 
 
 class RunCache:
@@ -37,20 +47,36 @@ class RunCache:
         return found
 
     def for_write(self, conn: Connection, run_id: int) -> LoadedRun:
-        """Lock the run's row and return its inventory, caught up with the store."""
+        """Lock the run's row and return its inventory, caught up with the store.
+
+        Within one transaction a run is locked and caught up once: the lock
+        is held to the commit, so nobody else can have written it since.
+        """
+        locked: set[int] = conn.info.setdefault(LOCKED_RUNS, set())
+        cached = self._runs.get(run_id)
+        if run_id in locked and cached is not None:
+            return cached
         version, quota_version = lock_run(conn, run_id)
         with self.lock:
-            cached = self._runs.get(run_id)
             run = load_run(conn, run_id) if cached is None else cached
             run = catch_up(conn, run, version, quota_version)
             self._runs[run_id] = run
+            locked.add(run_id)
             return run
+
+    @staticmethod
+    def begin(conn: Connection) -> None:
+        """Forget per-transaction marks: a new transaction locks runs afresh."""
+        conn.info.pop(LOCKED_RUNS, None)
+        conn.info.pop(TOUCHED_RUNS, None)
 
     def cached(self, run_id: int) -> LoadedRun | None:
         """The run as last loaded by this process, if it is."""
         return self._runs.get(run_id)
 
-    def forget_all(self) -> None:
-        """Drop every cached inventory (after a failed transaction)."""
+    def forget_all(self, conn: Connection | None = None) -> None:
+        """Drop every cached inventory (after a failure), and the transaction's marks."""
         with self.lock:
             self._runs.clear()
+        if conn is not None:
+            self.begin(conn)

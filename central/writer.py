@@ -5,8 +5,10 @@ waiting (up to the batch size), runs each in its own savepoint inside one
 transaction, commits once, and only then answers them all. A durable commit
 per batch instead of per sale is what lets one SQLite file take thousands of
 sales per second; an answer is never given before its commit. A command's
-business error rolls back its savepoint only; any other failure rolls back
-the batch, drops the cached inventories, and retries the commands one by one.
+business error keeps what the command did on purpose before refusing; any
+other error rolls back that command's savepoint and drops the cached
+inventories; a failed commit rolls back the batch and retries its commands
+one by one.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ class Writer:
         outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         try:
             with self.engine.begin() as conn:
+                self.cache.begin(conn)
                 outcomes = [self._run_one(conn, job) for job in batch]
         except Exception as exc:  # the commit or the connection failed
             self.cache.forget_all()
@@ -108,11 +111,13 @@ class Writer:
         try:
             result = job.command(conn)
         except StationKitError as exc:
-            savepoint.rollback()
+            # A business refusal: commands refuse before changing anything, except
+            # what they change on purpose first (an expired hold gives its seats back).
+            savepoint.commit()
             return job, None, exc
         except Exception as exc:
             savepoint.rollback()
-            self.cache.forget_all()  # the inventory may hold what was rolled back
+            self.cache.forget_all(conn)  # the inventory may hold what was rolled back
             log.exception("command failed")
             return job, None, exc
         savepoint.commit()

@@ -94,13 +94,10 @@ def run_once(
 def _answer(
     conn: Connection, status: int, command: Callable[[Connection], BaseModel | dict[str, object]]
 ) -> StoredAnswer:
-    savepoint = conn.begin_nested()
     try:
         result = command(conn)
-    except StationKitError as exc:
-        savepoint.rollback()
+    except StationKitError as exc:  # refused: what the command did on purpose first stays
         return StoredAnswer(status_for(exc.code), orjson.dumps(error_body(exc.code, exc.message)))
-    savepoint.commit()
     if isinstance(result, BaseModel):
         return StoredAnswer(status, result.model_dump_json(by_alias=True).encode())
     return StoredAnswer(status, orjson.dumps(result))

@@ -45,6 +45,9 @@ class SeatState:
 
     def apply_sale(self, geo: Geometry, policy: ReusePolicy, a: int, b: int) -> list[Span]:
         """Record a sale from stop a to stop b; return the remainders offered again."""
+        # A replay after a refund can meet segments an earlier sale's absence now
+        # withholds; a sale that happened owns its segments, so they stop being withheld.
+        self.blocked &= ~geo.journey_mask(a, b)
         r0, r1 = geo.run_containing(self.taken, a, b)
         self.sold |= geo.journey_mask(a, b)
         remainders = [span for span in ((r0, a), (b, r1)) if span[0] < span[1]]

@@ -140,8 +140,19 @@ def catch_up(conn: Connection, run: LoadedRun, version: int, quota_version: int)
     return run
 
 
+TOUCHED_RUNS = "stationkit_touched_runs"  # conn.info key: runs whose version this txn advanced
+
+
 def bump_version(conn: Connection, run: LoadedRun, quotas_changed: bool = False) -> int:
-    """Advance a run's version before writing what a command changed."""
+    """Advance a run's version (once per transaction) before writing what changed.
+
+    Other processes catch up on rows newer than the version they hold, so one
+    new version per transaction is enough however many commands it carries.
+    """
+    touched: set[int] = conn.info.setdefault(TOUCHED_RUNS, set())
+    if run.run_id in touched and not quotas_changed:
+        return run.version
+    touched.add(run.run_id)
     run.version += 1
     values: dict[str, Any] = {"version": run.version}
     if quotas_changed:
