@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 
-from central.api.auth import AuthError
+from central.api.auth import AuthError, Principal
 from central.api.errors import json_response
 from central.api.idempotency import StoredAnswer
 from central.api.service import CentralService
@@ -46,6 +46,26 @@ TrainParam = Annotated[str, Query(pattern=r"^[A-Z]?[0-9]{1,5}$")]
 def service(request: Request) -> CentralService:
     """The process's service, set up at start-up."""
     return request.app.state.service  # type: ignore[no-any-return]
+
+
+def seller(svc: CentralService, request: Request) -> Principal:
+    """A caller allowed to sell: the operator or a selling device (not a gate)."""
+    principal = svc.principal(request)
+    if principal.role == "gate":
+        raise AuthError(f"{principal.name} is a gate; gates do not sell", ErrorCode.FORBIDDEN)
+    return principal
+
+
+def check_channel(principal: Principal, body: OrderRequest) -> None:
+    """A device sells only as what it was registered as, at its own station."""
+    if principal.is_operator:
+        return
+    if body.channel != principal.role or body.station != principal.station:
+        raise AuthError(
+            f"{principal.name} is registered as {principal.role} at {principal.station}; "
+            f"it cannot sell as {body.channel} at {body.station}",
+            ErrorCode.FORBIDDEN,
+        )
 
 
 def answer(stored: StoredAnswer) -> Response:
@@ -88,7 +108,8 @@ async def availability(
 async def create_order(request: Request, body: OrderRequest) -> Response:
     """Hold seats for the passengers (real-name), for ``hold_minutes``."""
     svc = service(request)
-    principal = svc.principal(request)
+    principal = seller(svc, request)
+    check_channel(principal, body)
     stored = await svc.mutate(
         request, principal, 201, lambda conn: orders.hold(conn, svc.ctx, body)
     )
@@ -108,7 +129,7 @@ async def get_order(request: Request, order_id: str) -> Response:
 async def pay_order(request: Request, order_id: str, body: PaymentRequest) -> Response:
     """Pay the whole order with one method and issue its signed tickets."""
     svc = service(request)
-    principal = svc.principal(request)
+    principal = seller(svc, request)
     stored = await svc.mutate(
         request, principal, 200, lambda conn: orders.pay(conn, svc.ctx, order_id, body)
     )
@@ -119,7 +140,7 @@ async def pay_order(request: Request, order_id: str, body: PaymentRequest) -> Re
 async def cancel_order(request: Request, order_id: str) -> Response:
     """Give up a held order; the seats go back at once."""
     svc = service(request)
-    principal = svc.principal(request)
+    principal = seller(svc, request)
     stored = await svc.mutate(
         request, principal, 200, lambda conn: orders.cancel(conn, svc.ctx, order_id)
     )
@@ -130,7 +151,7 @@ async def cancel_order(request: Request, order_id: str) -> Response:
 async def refund_ticket(request: Request, ticket_id: str) -> Response:
     """Refund an issued ticket with the fee schedule; the seat goes back."""
     svc = service(request)
-    principal = svc.principal(request)
+    principal = seller(svc, request)
     stored = await svc.mutate(
         request, principal, 200, lambda conn: aftersales.refund(conn, svc.ctx, ticket_id)
     )
@@ -141,7 +162,7 @@ async def refund_ticket(request: Request, ticket_id: str) -> Response:
 async def change_ticket(request: Request, ticket_id: str, body: ChangeRequest) -> Response:
     """Swap a ticket for another journey atomically."""
     svc = service(request)
-    principal = svc.principal(request)
+    principal = seller(svc, request)
     stored = await svc.mutate(
         request, principal, 200, lambda conn: aftersales.change(conn, svc.ctx, ticket_id, body)
     )

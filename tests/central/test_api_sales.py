@@ -164,3 +164,24 @@ def test_station_feed_carries_tokens_and_revocations(loaded: Api) -> None:
     assert [(e["kind"], e.get("reason")) for e in later["events"]] == [("revoked", "refunded")]
     elsewhere = loaded.get(f"/v1/stations/{STOPS[3]}/tickets").json()
     assert all(e["ticket_id"] != ticket["ticket_id"] for e in elsewhere["events"])
+
+
+def device_token(api: Api, device_id: str, kind: str, station: str | None) -> dict[str, str]:
+    body = {"device_id": device_id, "kind": kind, "station": station}
+    created = api.post("/v1/devices", body)
+    assert created.status_code == 201, created.text
+    return {"Authorization": f"Bearer {created.json()['token']}"}
+
+
+def test_devices_sell_only_as_registered(loaded: Api) -> None:
+    tvm = device_token(loaded, "tvm-1", "tvm", STOPS[1])
+    own = order_body(**{"from": STOPS[1], "station": STOPS[1]})
+    assert loaded.post("/v1/orders", own, headers=tvm).status_code == 201
+    as_internet = order_body(channel="internet", station=None, **{"from": STOPS[1]})
+    assert loaded.post("/v1/orders", as_internet, headers=tvm).status_code == 403
+    elsewhere = order_body(**{"from": STOPS[2], "station": STOPS[2]})
+    assert loaded.post("/v1/orders", elsewhere, headers=tvm).status_code == 403
+    gate = device_token(loaded, "gate-1", "gate", STOPS[1])
+    refused = loaded.post("/v1/orders", own, headers=gate)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert loaded.client.get(f"/v1/stations/{STOPS[2]}/tickets", headers=gate).status_code == 403
