@@ -27,6 +27,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def is_port_free(port: int) -> bool:
+    """True when nothing listens on the loopback port."""
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
 @dataclass
 class CentralProcess:
     """One ``stationkit central serve`` process."""
@@ -45,6 +51,8 @@ class CentralProcess:
 
     def start(self) -> CentralProcess:
         """Start the server and wait until it answers /health."""
+        if not is_port_free(self.port):
+            raise RuntimeError(f"port {self.port} is in use; is another central running?")
         env = {**os.environ, "STATIONKIT_OPERATOR_TOKEN": self.operator_token, **self.extra_env}
         command = [
             sys.executable,
