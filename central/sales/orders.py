@@ -10,6 +10,7 @@ back.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, and_, insert, select, update
@@ -66,7 +67,16 @@ def hold(conn: Connection, ctx: SalesContext, req: OrderRequest) -> OrderView:
     ]
     conn.execute(insert(t.tickets), rows)
     _write_placements(conn, run, placements)
-    return order_view(conn, ctx, order_id)
+    # Built from what was just written: no need to read the order back.
+    tickets = [ticket_view(run.info, SimpleNamespace(**row, token=None)) for row in rows]
+    return OrderView(
+        order_id=order_id,
+        status="held",
+        expires_at=expires_at,
+        tickets=tickets,
+        total_fen=price * len(placements),
+        payment=None,
+    )
 
 
 def pay(conn: Connection, ctx: SalesContext, order_id: str, req: PaymentRequest) -> OrderView:
