@@ -51,6 +51,12 @@ def adjust_quota(
     """Move seats from one quota to another (new or existing), audited."""
     run = ctx.cache.for_write(conn, run_id)
     inventory = run.inventory
+    available = len(inventory.quota_seats(req.from_quota))
+    if available < req.seats:  # checked before anything changes, new quota included
+        raise OperationError(
+            f"quota {req.from_quota} has {available} seats, {req.seats} asked",
+            ErrorCode.NOT_ENOUGH_SEATS,
+        )
     if req.to_quota not in inventory.pools:
         if req.new_quota is None:
             raise OperationError(

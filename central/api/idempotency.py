@@ -16,13 +16,21 @@ from datetime import datetime
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
 
 from central.api.errors import error_body, status_for
-from central.store import tables as t
+from central.store import fastsql
 from protocol.errors import ErrorCode, StationKitError
 
 MAX_KEY_LENGTH = 128
+FIND_ANSWER = fastsql.Statement(
+    "SELECT request_hash, status_code, response FROM idempotency"
+    " WHERE scope = :scope AND key = :key"
+)
+STORE_ANSWER = fastsql.Statement(
+    "INSERT INTO idempotency (scope, key, request_hash, status_code, response, created_at)"
+    " VALUES (:scope, :key, :request_hash, :status_code, :response, :created_at)"
+)
 
 
 @dataclass(frozen=True)
@@ -67,9 +75,7 @@ def run_once(
     command: Callable[[Connection], BaseModel | dict[str, object]],
 ) -> StoredAnswer:
     """Run ``command`` unless this key was seen; store and return the answer."""
-    seen = conn.execute(
-        select(t.idempotency).where(t.idempotency.c.scope == scope, t.idempotency.c.key == key)
-    ).first()
+    seen = fastsql.run(conn, FIND_ANSWER, {"scope": scope, "key": key}).first()
     if seen is not None:
         if seen.request_hash != fingerprint:
             raise StationKitError(
@@ -78,16 +84,15 @@ def run_once(
             )
         return StoredAnswer(seen.status_code, seen.response.encode())
     answer = _answer(conn, status, command)
-    conn.execute(
-        insert(t.idempotency).values(
-            scope=scope,
-            key=key,
-            request_hash=fingerprint,
-            status_code=answer.status,
-            response=answer.body.decode(),
-            created_at=now,
-        )
-    )
+    row = {
+        "scope": scope,
+        "key": key,
+        "request_hash": fingerprint,
+        "status_code": answer.status,
+        "response": answer.body.decode(),
+        "created_at": fastsql.db_time(conn, now),
+    }
+    fastsql.run(conn, STORE_ANSWER, row)
     return answer
 
 

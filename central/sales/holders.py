@@ -9,10 +9,11 @@ person cannot both pass the check; SQLite's write lock already serialises.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import Connection, and_, func, select, text
+from sqlalchemy import Connection, text
 
-from central.store import tables as t
+from central.store import fastsql
 from protocol.errors import ErrorCode, StationKitError
 
 LIVE_STATUSES = ("held", "issued")
@@ -37,19 +38,22 @@ def check_holders(
     if conn.dialect.name == "postgresql":
         for key in sorted(holder_keys):  # sorted: two sellers lock in the same order
             conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
-    query = (
-        select(func.count())
-        .select_from(t.tickets)
-        .where(
-            and_(
-                t.tickets.c.id_key.in_(holder_keys),
-                t.tickets.c.status.in_(LIVE_STATUSES),
-                t.tickets.c.departs_at < arrives,
-                t.tickets.c.arrives_at > departs,
-            )
-        )
+    params = {f"k{n}": key for n, key in enumerate(holder_keys)}
+    params.update(
+        departs=fastsql.db_time(conn, departs),
+        arrives=fastsql.db_time(conn, arrives),
+        except_ticket=except_ticket or "",
     )
-    if except_ticket is not None:
-        query = query.where(t.tickets.c.ticket_id != except_ticket)
-    if conn.execute(query).scalar_one():
+    if fastsql.run(conn, _overlap_query(len(holder_keys)), params).first() is not None:
         raise JourneyOverlap("a passenger already holds a ticket for an overlapping journey")
+
+
+@cache
+def _overlap_query(holders: int) -> fastsql.Statement:
+    """The overlap query for a number of holders (one statement per order size)."""
+    keys = ", ".join(f":k{n}" for n in range(holders))
+    return fastsql.Statement(
+        f"SELECT 1 FROM tickets WHERE id_key IN ({keys}) AND status IN ('held', 'issued')"
+        " AND departs_at < :arrives AND arrives_at > :departs AND ticket_id <> :except_ticket"
+        " LIMIT 1"
+    )

@@ -13,13 +13,14 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, select, update
+from sqlalchemy import Connection, and_, select, update
 
 from central.inventory.engine import Placement
 from central.sales import feed
 from central.sales.context import SalesContext
 from central.sales.holders import check_holders
 from central.sales.tickets import release_ticket, ticket_view
+from central.store import fastsql
 from central.store import tables as t
 from central.store.runs import LoadedRun, bump_version, write_seats, write_standing
 from protocol.errors import ErrorCode, StationKitError
@@ -28,6 +29,41 @@ from protocol.messages import OrderRequest, OrderView, PaymentRequest, PaymentVi
 from protocol.token import TicketClaims, encode_token, passenger_hash
 
 STATIONLESS_CHANNELS = frozenset({"phone", "internet", "sms"})
+TIME_COLUMNS = ("departs_at", "arrives_at", "created_at")
+INSERT_ORDER = fastsql.Statement(
+    "INSERT INTO orders (order_id, run_id, status, channel, station, created_at, expires_at,"
+    " total_fen) VALUES (:order_id, :run_id, :status, :channel, :station, :created_at,"
+    " :expires_at, :total_fen)"
+)
+TICKET_COLUMNS = (
+    "ticket_id",
+    "order_id",
+    "run_id",
+    "seat_class",
+    "board",
+    "dest",
+    "seat_no",
+    "coach",
+    "number",
+    "quota_id",
+    "is_remote",
+    "passenger_name",
+    "id_masked",
+    "id_key",
+    "name_hash",
+    "id_hash",
+    "price_fen",
+    "status",
+    "departs_at",
+    "arrives_at",
+    "channel",
+    "station",
+    "created_at",
+)
+INSERT_TICKET = fastsql.Statement(
+    f"INSERT INTO tickets ({', '.join(TICKET_COLUMNS)})"
+    f" VALUES ({', '.join(':' + column for column in TICKET_COLUMNS)})"
+)
 
 
 class OrderError(StationKitError):
@@ -49,23 +85,23 @@ def hold(conn: Connection, ctx: SalesContext, req: OrderRequest) -> OrderView:
     price = run.info.price_fen(req.seat_class, a, b)
     order_id = new_order_id()
     expires_at = now + timedelta(minutes=ctx.settings.hold_minutes)
-    conn.execute(
-        insert(t.orders).values(
-            order_id=order_id,
-            run_id=run.run_id,
-            status="held",
-            channel=req.channel,
-            station=req.station,
-            created_at=now,
-            expires_at=expires_at,
-            total_fen=price * len(placements),
-        )
-    )
+    total = price * len(placements)
+    order = {
+        "order_id": order_id,
+        "run_id": run.run_id,
+        "status": "held",
+        "channel": req.channel,
+        "station": req.station,
+        "created_at": fastsql.db_time(conn, now),
+        "expires_at": fastsql.db_time(conn, expires_at),
+        "total_fen": total,
+    }
+    fastsql.run(conn, INSERT_ORDER, order)
     rows = [
         _ticket_row(order_id, run, req, p, passenger, key, price, departs, arrives, now)
         for p, passenger, key in zip(placements, req.passengers, holder_keys, strict=True)
     ]
-    conn.execute(insert(t.tickets), rows)
+    fastsql.run_many(conn, INSERT_TICKET, [_stored_times(conn, row) for row in rows])
     _write_placements(conn, run, placements)
     # Built from what was just written: no need to read the order back.
     tickets = [ticket_view(run.info, SimpleNamespace(**row, token=None)) for row in rows]
@@ -74,7 +110,7 @@ def hold(conn: Connection, ctx: SalesContext, req: OrderRequest) -> OrderView:
         status="held",
         expires_at=expires_at,
         tickets=tickets,
-        total_fen=price * len(placements),
+        total_fen=total,
         payment=None,
     )
 
@@ -250,7 +286,7 @@ def _ticket_row(
         "ticket_id": ticket_id,
         "order_id": order_id,
         "run_id": run.run_id,
-        "seat_class": req.seat_class,
+        "seat_class": str(req.seat_class),
         "board": placement.board,
         "dest": placement.dest,
         "seat_no": placement.seat,
@@ -271,6 +307,11 @@ def _ticket_row(
         "station": req.station,
         "created_at": now,
     }
+
+
+def _stored_times(conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
+    """A ticket row with its times as the store keeps them."""
+    return {**row, **{column: fastsql.db_time(conn, row[column]) for column in TIME_COLUMNS}}
 
 
 def _write_placements(conn: Connection, run: LoadedRun, placements: list[Placement]) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from central.inventory import Quota, SeatState, TrainInventory
 from central.inventory.errors import InventoryError
+from central.store import fastsql
 from central.store import tables as t
 from central.timetable import RunInfo
 from protocol.errors import ErrorCode
@@ -118,15 +119,11 @@ def load_run(conn: Connection, run_id: int) -> LoadedRun:
 
 def lock_run(conn: Connection, run_id: int) -> tuple[int, int]:
     """Lock a run's row for this transaction; returns (version, quota_version)."""
-    query = select(t.train_runs.c.version, t.train_runs.c.quota_version).where(
-        t.train_runs.c.run_id == run_id
-    )
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = conn.execute(query).first()
+    statement = LOCK_RUN_PG if conn.dialect.name == "postgresql" else LOCK_RUN
+    row = fastsql.run(conn, statement, {"run_id": run_id}).first()
     if row is None:
         raise UnknownTrain(f"no train run {run_id}")
-    return int(row[0]), int(row[1])
+    return int(row.version), int(row.quota_version)
 
 
 def catch_up(conn: Connection, run: LoadedRun, version: int, quota_version: int) -> LoadedRun:
@@ -140,6 +137,13 @@ def catch_up(conn: Connection, run: LoadedRun, version: int, quota_version: int)
     return run
 
 
+LOCK_RUN = fastsql.Statement("SELECT version, quota_version FROM train_runs WHERE run_id = :run_id")
+LOCK_RUN_PG = fastsql.Statement(LOCK_RUN.sql + " FOR UPDATE")
+BUMP_VERSION = fastsql.Statement("UPDATE train_runs SET version = :version WHERE run_id = :run_id")
+WRITE_SEAT = fastsql.Statement(
+    "UPDATE seats SET quota_id = :quota_id, sold = :sold, blocked = :blocked,"
+    " splits = :splits, version = :version WHERE run_id = :run_id AND seat_no = :seat_no"
+)
 TOUCHED_RUNS = "stationkit_touched_runs"  # conn.info key: runs whose version this txn advanced
 
 
@@ -158,26 +162,30 @@ def bump_version(conn: Connection, run: LoadedRun, quotas_changed: bool = False)
     if quotas_changed:
         run.quota_version += 1
         values["quota_version"] = run.quota_version
-    conn.execute(update(t.train_runs).where(t.train_runs.c.run_id == run.run_id).values(values))
+    if quotas_changed:
+        conn.execute(update(t.train_runs).where(t.train_runs.c.run_id == run.run_id).values(values))
+    else:
+        fastsql.run(conn, BUMP_VERSION, {"run_id": run.run_id, "version": run.version})
     return run.version
 
 
 def write_seats(conn: Connection, run: LoadedRun, seat_nos: Iterable[int]) -> None:
-    """Write the given seats' state with the run's current version."""
+    """Write the given seats' state with the run's current version (one row each)."""
     inventory = run.inventory
-    for n in sorted(set(seat_nos)):
-        state = inventory.states[n]
-        conn.execute(
-            update(t.seats)
-            .where(t.seats.c.run_id == run.run_id, t.seats.c.seat_no == n)
-            .values(
-                quota_id=inventory.quota_of(n),
-                sold=state.sold,
-                blocked=state.blocked,
-                splits=state.splits,
-                version=run.version,
-            )
-        )
+    rows = [
+        {
+            "run_id": run.run_id,
+            "seat_no": n,
+            "quota_id": inventory.quota_of(n),
+            "sold": inventory.states[n].sold,
+            "blocked": inventory.states[n].blocked,
+            "splits": inventory.states[n].splits,
+            "version": run.version,
+        }
+        for n in sorted(set(seat_nos))
+    ]
+    if rows:
+        fastsql.run_many(conn, WRITE_SEAT, rows)
 
 
 def write_standing(conn: Connection, run: LoadedRun, seat_class: str) -> None:

@@ -1,4 +1,8 @@
-"""The group-commit writer: one failing command never takes its batch down."""
+"""The group-commit writer: one failing command never takes its batch down.
+
+A crash rolls its command back; a business refusal keeps what the command did
+on purpose before refusing (as an expired hold giving its seats back).
+"""
 
 from __future__ import annotations
 
@@ -54,6 +58,6 @@ def test_failures_roll_back_alone_and_batches_commit(tmp_path: Path) -> None:
     writer.close()
     with engine.connect() as conn:
         stored = conn.execute(select(t.audit.c.action).order_by(t.audit.c.audit_id)).scalars()
-        assert list(stored) == ["a", "b", "c"]
-        assert conn.execute(select(func.count()).select_from(t.audit)).scalar_one() == 3
+        assert list(stored) == ["a", "business-error", "b", "c"]
+        assert conn.execute(select(func.count()).select_from(t.audit)).scalar_one() == 4
     engine.dispose()
