@@ -1,14 +1,14 @@
 """One writer thread per process: commands run in batches, one commit per batch.
 
 Group commit: a command waits in a queue; the writer takes every command
-waiting (up to the batch size), runs each in its own savepoint inside one
-transaction, commits once, and only then answers them all. A durable commit
+waiting (up to the batch size), runs them in one transaction, commits once,
+and only then answers them all. A durable commit
 per batch instead of per sale is what lets one SQLite file take thousands of
 sales per second; an answer is never given before its commit. A command's
 business error keeps what the command did on purpose before refusing; any
-other error rolls back that command's savepoint and drops the cached
-inventories; a failed commit rolls back the batch and retries its commands
-one by one.
+other error (a bug, a failed commit) rolls the batch back, drops the cached
+inventories and runs the batch's commands again one per transaction, so only
+the failing command fails.
 """
 
 from __future__ import annotations
@@ -91,8 +91,8 @@ class Writer:
             with self.engine.begin() as conn:
                 self.cache.begin(conn)
                 outcomes = [self._run_one(conn, job) for job in batch]
-        except Exception as exc:  # the commit or the connection failed
-            self.cache.forget_all()
+        except Exception as exc:  # a command crashed, or the commit or connection failed
+            self.cache.forget_all()  # the inventories may hold what was rolled back
             if len(batch) > 1:
                 for job in batch:
                     self._run_batch([job])
@@ -107,18 +107,9 @@ class Writer:
                 job.future.set_exception(error)
 
     def _run_one(self, conn: Connection, job: _Job) -> tuple[_Job, Any, BaseException | None]:
-        savepoint = conn.begin_nested()
         try:
-            result = job.command(conn)
+            return job, job.command(conn), None
         except StationKitError as exc:
             # A business refusal: commands refuse before changing anything, except
             # what they change on purpose first (an expired hold gives its seats back).
-            savepoint.commit()
             return job, None, exc
-        except Exception as exc:
-            savepoint.rollback()
-            self.cache.forget_all(conn)  # the inventory may hold what was rolled back
-            log.exception("command failed")
-            return job, None, exc
-        savepoint.commit()
-        return job, result, None
