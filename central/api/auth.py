@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +21,8 @@ from central.store import tables as t
 from protocol.errors import ErrorCode, StationKitError
 
 OPERATOR = "operator"
+REMEMBER_S = 10.0  # a revoked device token stops working within this long
+_recent: dict[str, tuple[Principal, float]] = {}
 
 
 class AuthError(StationKitError):
@@ -52,13 +55,17 @@ def authenticate(engine: Engine, operator_token: str | None, header: str | None)
     token = _bearer(header)
     if operator_token and hmac.compare_digest(token.encode(), operator_token.encode()):
         return Principal(OPERATOR, OPERATOR)
+    digest = token_hash(token)
+    remembered = _recent.get(digest)
+    if remembered is not None and remembered[1] > time.monotonic():
+        return remembered[0]
     with engine.connect().execution_options(read_only=True) as conn:
-        row = conn.execute(
-            select(t.devices).where(t.devices.c.token_hash == token_hash(token))
-        ).first()
+        row = conn.execute(select(t.devices).where(t.devices.c.token_hash == digest)).first()
     if row is None or not row.active:
         raise AuthError("unknown or revoked token")
-    return Principal(row.device_id, row.kind, row.station)
+    principal = Principal(row.device_id, row.kind, row.station)
+    _recent[digest] = (principal, time.monotonic() + REMEMBER_S)
+    return principal
 
 
 def register_device(
