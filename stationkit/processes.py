@@ -66,10 +66,10 @@ class CentralProcess:
             str(self.port),
         ]
         self.workdir.mkdir(parents=True, exist_ok=True)
-        log = (self.workdir / f"central-{self.port}.log").open("ab")
-        self.process = subprocess.Popen(
-            command, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+        with (self.workdir / f"central-{self.port}.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         self._wait_healthy()
         return self
 

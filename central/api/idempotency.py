@@ -27,6 +27,7 @@ FIND_ANSWER = fastsql.Statement(
     "SELECT request_hash, status_code, response FROM idempotency"
     " WHERE scope = :scope AND key = :key"
 )
+LOCK_KEY_PG = fastsql.Statement("SELECT pg_advisory_xact_lock(hashtextextended(:scope_key, 0))")
 STORE_ANSWER = fastsql.Statement(
     "INSERT INTO idempotency (scope, key, request_hash, status_code, response, created_at)"
     " VALUES (:scope, :key, :request_hash, :status_code, :response, :created_at)"
@@ -75,6 +76,9 @@ def run_once(
     command: Callable[[Connection], BaseModel | dict[str, object]],
 ) -> StoredAnswer:
     """Run ``command`` unless this key was seen; store and return the answer."""
+    if conn.dialect.name == "postgresql":
+        # Another server process may run the same key now: wait for it, then replay.
+        fastsql.run(conn, LOCK_KEY_PG, {"scope_key": f"{scope}:{key}"})
     seen = fastsql.run(conn, FIND_ANSWER, {"scope": scope, "key": key}).first()
     if seen is not None:
         if seen.request_hash != fingerprint:

@@ -1,0 +1,191 @@
+"""Sales over HTTP: one central process on durable SQLite, driven by ``wrk``.
+
+The synthetic timetable (100 runs x 20 stops x 1,000 seats) is written to a
+temporary directory and loaded with ``stationkit central load-timetable``
+into a fresh SQLite file; then ``stationkit central serve`` starts on it and
+``wrk`` (C, one thread: this machine has two cores, and the server needs
+them more) runs ``sales.lua``: one internet passenger per order, random train
+and OD pair, unique ID number and Idempotency-Key. A short warm-up loads
+every run into the server's cache first. Figures come from wrk's report and
+the status counts the script prints; afterwards the store is asked how many
+orders it really holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from bench.workload import station_codes, timetable, train_numbers
+from stationkit.processes import CentralProcess, free_port
+
+RUNS = 100
+CONNECTIONS = 32
+WARMUP_S = 4
+DURATION_S = 15
+TOKEN = "bench-operator-token"
+LUA_SCRIPT = Path(__file__).with_name("sales.lua")
+UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+
+
+class BenchError(RuntimeError):
+    """The HTTP benchmark could not run; the message says what to do."""
+
+
+@dataclass
+class WrkReport:
+    """What one wrk run reported."""
+
+    requests: int
+    seconds: float
+    requests_per_s: float
+    latency_ms: dict[str, float]  # "50%", "75%", "90%", "99%"
+    non2xx: int
+    socket_errors: int
+    statuses: dict[int, int] = field(default_factory=dict)
+
+
+def wrk_binary() -> str:
+    """Path of ``wrk``, or a clear error."""
+    path = shutil.which("wrk")
+    if path is None:
+        raise BenchError("wrk is not installed: run `make deps` (it installs the Debian package)")
+    return path
+
+
+def parse_wrk(output: str) -> WrkReport:
+    """Read the figures out of ``wrk --latency`` output and the script's status lines."""
+    done = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", output)
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if done is None or rate is None:
+        raise BenchError(f"cannot read wrk's report:\n{output}")
+    latency = {
+        pct: float(value) * UNIT_MS[unit]
+        for pct, value, unit in re.findall(r"^\s+(\d+%)\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.M)
+    }
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    statuses: dict[int, int] = {}
+    for status, count in re.findall(r"^status (\d+) (\d+)$", output, re.M):
+        statuses[int(status)] = statuses.get(int(status), 0) + int(count)
+    return WrkReport(
+        requests=int(done.group(1)),
+        seconds=float(done.group(2)) * UNIT_MS[done.group(3)] / 1e3,
+        requests_per_s=float(rate.group(1)),
+        latency_ms=latency,
+        non2xx=int(non2xx.group(1)) if non2xx else 0,
+        socket_errors=sum(int(n) for n in socket.groups()) if socket else 0,
+        statuses=statuses,
+    )
+
+
+def run_wrk(url: str, tag: str, seconds: int, date: dt.date, latency: bool = True) -> WrkReport:
+    """One wrk run of ``sales.lua``; ``tag`` starts its passengers' names and ID numbers."""
+    command = [wrk_binary(), "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s"]
+    command += ["--latency"] if latency else []
+    command += ["-s", str(LUA_SCRIPT), f"{url}/v1/orders", "--", tag]
+    command += [",".join(train_numbers(RUNS)), date.isoformat(), ",".join(station_codes()), TOKEN]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60)
+    if done.returncode != 0:
+        raise BenchError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return parse_wrk(done.stdout)
+
+
+def load_timetable(workdir: Path, db_url: str, date: dt.date) -> float:
+    """Write the synthetic timetable and load it with the CLI; returns the seconds it took."""
+    path = workdir / "timetable.json"
+    path.write_bytes(orjson.dumps(timetable(RUNS, date)))
+    command = [sys.executable, "-m", "stationkit", "central", "load-timetable", str(path)]
+    start = time.perf_counter()
+    done = subprocess.run(
+        [*command, "--db", db_url], cwd=workdir, capture_output=True, text=True, timeout=600
+    )
+    if done.returncode != 0:
+        raise BenchError(f"load-timetable failed:\n{done.stdout}\n{done.stderr}")
+    return time.perf_counter() - start
+
+
+HELD_BY_TAG = "SELECT count(*) FROM tickets WHERE status = 'held' AND passenger_name LIKE ?"
+# held tickets of one seat whose journeys overlap: a seat segment sold twice
+DOUBLE_SOLD = """
+SELECT count(*) FROM tickets x JOIN tickets y
+  ON x.run_id = y.run_id AND x.seat_no = y.seat_no AND x.seq < y.seq
+ AND x.board < y.dest AND y.board < x.dest
+WHERE x.status = 'held' AND y.status = 'held'
+"""
+
+
+def store_counts(db_path: Path, tag: str) -> tuple[int, int]:
+    """Held tickets of passengers named ``P<tag>...``, and seat segments sold twice.
+
+    Read once the server has stopped: what the store kept, whatever wrk counted.
+    """
+    with sqlite3.connect(db_path) as conn:
+        held = conn.execute(HELD_BY_TAG, (f"P{tag}%",)).fetchone()[0]
+        double = conn.execute(DOUBLE_SOLD).fetchone()[0]
+    return int(held), int(double)
+
+
+def log_tail(workdir: Path, lines: int = 30) -> str:
+    """The end of the server logs, for an error message."""
+    logs = sorted(workdir.glob("central-*.log"))
+    text = "\n".join(log.read_text(errors="replace") for log in logs)
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def measure(workdir: Path, date: dt.date) -> dict[str, float]:
+    """Load, serve, warm up, measure; flat result keys."""
+    db_path = workdir / "central.db"
+    db_url = f"sqlite:///{db_path}"
+    load_s = load_timetable(workdir, db_url, date)
+    server = CentralProcess(db_url, free_port(), workdir, TOKEN)
+    try:
+        server.start()
+        run_wrk(server.url, "W", WARMUP_S, date, latency=False)
+        report = run_wrk(server.url, "M", DURATION_S, date)
+    except BenchError as exc:
+        raise BenchError(f"{exc}\n--- server log ---\n{log_tail(workdir)}") from exc
+    finally:
+        server.stop()
+    created = report.statuses.get(201, 0)
+    held, double_sold = store_counts(db_path, "M")
+    return {
+        "central.http_load_timetable_s": load_s,
+        "central.http_sales_per_s": created / report.seconds,
+        "central.http_requests_per_s": report.requests_per_s,
+        "central.http_sale_p50_ms": report.latency_ms.get("50%", float("nan")),
+        "central.http_sale_p99_ms": report.latency_ms.get("99%", float("nan")),
+        "central.http_requests": float(report.requests),
+        "central.http_created": float(created),
+        "central.http_non2xx": float(report.non2xx),
+        "central.http_socket_errors": float(report.socket_errors),
+        "central.http_sold_ok": float(held),
+        "central.http_double_sold": float(double_sold),
+        "central.http_duration_s": report.seconds,
+        "central.http_connections": float(CONNECTIONS),
+    }
+
+
+def run(date: dt.date, keep: bool = False) -> dict[str, float]:
+    """The HTTP figures, in a temporary directory removed afterwards unless ``keep``."""
+    wrk_binary()
+    workdir = Path(tempfile.mkdtemp(prefix="stationkit-bench-"))
+    try:
+        return measure(workdir, date)
+    finally:
+        if keep:
+            print(f"kept {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
