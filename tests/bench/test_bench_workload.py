@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
-from pathlib import Path
-
-# the bench package sits at the repository root, which pytest does not put on sys.path
-sys.path.append(str(Path(__file__).resolve().parents[2]))
 
 from bench import workload
 from central.timetable import RunInfo

@@ -36,7 +36,7 @@ def seats_left(api: Api, cls: str = "ZE", a: int = 0, b: int = -1) -> int:
         params={"train": G["train"], "date": G["date"], "from": STOPS[a], "to": STOPS[b]},
     )
     assert response.status_code == 200, response.text
-    return next(c["seats"] for c in response.json()["classes"] if c["class"] == cls)
+    return int(next(c["seats"] for c in response.json()["classes"] if c["class"] == cls))
 
 
 def test_hold_pay_issue_gives_a_verifiable_token(loaded: Api) -> None:
