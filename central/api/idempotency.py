@@ -79,14 +79,15 @@ def run_once(
     if conn.dialect.name == "postgresql":
         # Another server process may run the same key now: wait for it, then replay.
         fastsql.run(conn, LOCK_KEY_PG, {"scope_key": f"{scope}:{key}"})
-    seen = fastsql.run(conn, FIND_ANSWER, {"scope": scope, "key": key}).first()
+    seen = fastsql.fetch_one(conn, FIND_ANSWER, {"scope": scope, "key": key})
     if seen is not None:
-        if seen.request_hash != fingerprint:
+        seen_hash, seen_status, seen_response = seen
+        if seen_hash != fingerprint:
             raise StationKitError(
                 f"Idempotency-Key {key!r} was used for a different request",
                 ErrorCode.IDEMPOTENCY_KEY_REUSED,
             )
-        return StoredAnswer(seen.status_code, seen.response.encode())
+        return StoredAnswer(seen_status, seen_response.encode())
     answer = _answer(conn, status, command)
     row = {
         "scope": scope,

@@ -44,7 +44,7 @@ def check_holders(
         arrives=fastsql.db_time(conn, arrives),
         except_ticket=except_ticket or "",
     )
-    if fastsql.run(conn, _overlap_query(len(holder_keys)), params).first() is not None:
+    if fastsql.fetch_one(conn, _overlap_query(len(holder_keys)), params) is not None:
         raise JourneyOverlap("a passenger already holds a ticket for an overlapping journey")
 
 

@@ -1,20 +1,23 @@
-"""Hand-written SQL for the selling hot path, run straight through the driver.
+"""Hand-written SQL for the selling hot path, run on a driver cursor.
 
 Building an expression for every statement costs SQLAlchemy several times
 more than SQLite takes to run it; on the few statements of every sale that
-matters. These statements are written once with ``:name`` parameters (the
-style sqlite3 takes) and rewritten once to ``%(name)s`` for psycopg. The
-same rules hold as for the rest of the store: times go in as UTC.
+matters. These statements run on a driver cursor inside SQLAlchemy's
+transaction, written once with ``:name`` parameters (the style sqlite3 takes)
+and rewritten once to ``%(name)s`` for psycopg. The rules of the rest of the
+store hold: times go in as UTC.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, CursorResult
+from sqlalchemy import Connection
 
 NAMED_PARAM = re.compile(r"(?<![:\w]):(\w+)")
 SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's SQLite DATETIME writes
@@ -32,20 +35,46 @@ class Statement:
         return self.sql if conn.dialect.name == "sqlite" else self._pyformat
 
 
-def run(conn: Connection, statement: Statement, params: Mapping[str, Any]) -> CursorResult[Any]:
-    """Execute one statement."""
-    return conn.exec_driver_sql(statement.text_for(conn), dict(params))
+def run(conn: Connection, statement: Statement, params: Mapping[str, Any]) -> None:
+    """Execute one statement in the connection's transaction."""
+    with _cursor(conn) as cursor:
+        cursor.execute(statement.text_for(conn), params)
+
+
+def fetch_one(
+    conn: Connection, statement: Statement, params: Mapping[str, Any]
+) -> tuple[Any, ...] | None:
+    """Execute a query and return its first row as a tuple (None when empty)."""
+    with _cursor(conn) as cursor:
+        cursor.execute(statement.text_for(conn), params)
+        row = cursor.fetchone()
+    return None if row is None else tuple(row)
 
 
 def run_many(conn: Connection, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
     """Execute a statement once per row, as one driver call."""
-    conn.exec_driver_sql(statement.text_for(conn), [dict(row) for row in rows])
+    with _cursor(conn) as cursor:
+        cursor.executemany(statement.text_for(conn), rows)
+
+
+@contextmanager
+def _cursor(conn: Connection) -> Iterator[Any]:
+    """A driver cursor on the connection, inside SQLAlchemy's transaction."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        yield cursor
+    finally:
+        cursor.close()
 
 
 def db_time(conn: Connection, value: datetime) -> Any:
     """A timezone-aware time as the store keeps it (UTC text on SQLite)."""
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store; every time must be aware")
-    if conn.dialect.name == "sqlite":
-        return value.astimezone(UTC).strftime(SQLITE_TIME_FORMAT)
-    return value
+    return _sqlite_text(value) if conn.dialect.name == "sqlite" else value
+
+
+@lru_cache(maxsize=4096)
+def _sqlite_text(value: datetime) -> str:
+    """Stop times repeat in every sale of a run: format each once."""
+    return value.astimezone(UTC).strftime(SQLITE_TIME_FORMAT)

@@ -120,10 +120,10 @@ def load_run(conn: Connection, run_id: int) -> LoadedRun:
 def lock_run(conn: Connection, run_id: int) -> tuple[int, int]:
     """Lock a run's row for this transaction; returns (version, quota_version)."""
     statement = LOCK_RUN_PG if conn.dialect.name == "postgresql" else LOCK_RUN
-    row = fastsql.run(conn, statement, {"run_id": run_id}).first()
+    row = fastsql.fetch_one(conn, statement, {"run_id": run_id})
     if row is None:
         raise UnknownTrain(f"no train run {run_id}")
-    return int(row.version), int(row.quota_version)
+    return int(row[0]), int(row[1])
 
 
 def catch_up(conn: Connection, run: LoadedRun, version: int, quota_version: int) -> LoadedRun:
