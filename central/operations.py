@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from central import audit
+from central.inventory import Quota
 from central.sales.context import SalesContext
 from central.store.runs import (
     LoadedRun,
@@ -51,18 +52,9 @@ def adjust_quota(
     """Move seats from one quota to another (new or existing), audited."""
     run = ctx.cache.for_write(conn, run_id)
     inventory = run.inventory
-    available = len(inventory.quota_seats(req.from_quota))
-    if available < req.seats:  # checked before anything changes, new quota included
-        raise OperationError(
-            f"quota {req.from_quota} has {available} seats, {req.seats} asked",
-            ErrorCode.NOT_ENOUGH_SEATS,
-        )
-    if req.to_quota not in inventory.pools:
-        if req.new_quota is None:
-            raise OperationError(
-                f"no quota {req.to_quota!r}: describe it in new_quota", ErrorCode.UNKNOWN_QUOTA
-            )
-        inventory.add_quota(run.info.quota(req.new_quota))
+    new_quota = _checked_adjustment(run, req)  # everything is checked before anything changes
+    if new_quota is not None:
+        inventory.add_quota(new_quota)
     moved = inventory.move_seats(req.from_quota, req.to_quota, req.seats)
     _write_quota_change(conn, run, moved)
     detail = {"from_quota": req.from_quota, "to_quota": req.to_quota, "seats": moved}
@@ -98,6 +90,35 @@ def adjust_standing(
         detail=detail,
     )
     return detail
+
+
+def _checked_adjustment(run: LoadedRun, req: AdjustmentRequest) -> Quota | None:
+    """Refuse an adjustment that cannot be done; the new quota to add, if any."""
+    inventory = run.inventory
+    available = len(inventory.quota_seats(req.from_quota))  # an unknown quota is refused here
+    if available < req.seats:
+        raise OperationError(
+            f"quota {req.from_quota} has {available} seats, {req.seats} asked",
+            ErrorCode.NOT_ENOUGH_SEATS,
+        )
+    target = inventory.pools.get(req.to_quota)
+    if target is None and req.new_quota is None:
+        raise OperationError(
+            f"no quota {req.to_quota!r}: describe it in new_quota", ErrorCode.UNKNOWN_QUOTA
+        )
+    if target is not None:
+        new_quota, target_class = None, target.quota.seat_class
+    else:
+        assert req.new_quota is not None  # refused just above
+        new_quota = run.info.quota(req.new_quota)
+        target_class = new_quota.seat_class
+    source_class = inventory.pools[req.from_quota].quota.seat_class
+    if target_class != source_class:
+        raise OperationError(
+            f"quota {req.from_quota} holds {source_class} seats, {req.to_quota} {target_class}",
+            ErrorCode.UNKNOWN_QUOTA,
+        )
+    return new_quota
 
 
 def quota_summary(run: LoadedRun) -> list[dict[str, Any]]:

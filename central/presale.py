@@ -134,6 +134,8 @@ def _forecast(
     """The supplied forecast, or the average of past runs' sales of this train."""
     index = {code: n for n, code in enumerate(run.info.codes)}
     if entries is not None:
+        for entry in entries:
+            run.info.journey(entry.from_station, entry.to_station)  # refuses a wrong way round
         demand: dict[tuple[str, int, int], int] = {
             (str(e.seat_class), index[e.from_station], index[e.to_station]): e.passengers
             for e in entries

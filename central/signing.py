@@ -21,6 +21,7 @@ from protocol.token import normalise_id_number
 
 KEY_FILE_RE = re.compile(r"^signing-(\d{1,3})\.hex$")
 HOLDER_SECRET_FILE = "holder.secret"
+MAX_KEY_ID = 255
 
 
 class KeyStore:
@@ -46,6 +47,8 @@ class KeyStore:
     def rotate(self) -> SigningKey:
         """Create the next signing key; older keys keep verifying."""
         key_id = max(self._keys, default=0) + 1
+        if key_id > MAX_KEY_ID:
+            raise ValueError(f"key ids run out at {MAX_KEY_ID} (one byte in the token)")
         key = SigningKey.generate(key_id)
         _write_private(self.directory / f"signing-{key_id}.hex", key.private_bytes_hex())
         self._keys[key_id] = key

@@ -147,12 +147,8 @@ class RunInfo:
 
     def new_inventory(self) -> TrainInventory:
         """An empty inventory shaped by this timetable (seats not yet loaded)."""
-        standing_cap = {str(c): n for c, n in self.spec.standing.items()}
+        sells_standing = self.spec.standing_policy != "never"
+        standing_cap = {str(c): n for c, n in self.spec.standing.items()} if sells_standing else {}
         return TrainInventory(
-            self.codes,
-            self.seats(),
-            self.initial_quotas(),
-            self.reuse_policy(),
-            standing_cap,
-            standing_when_sold_out=self.spec.standing_policy == "when_sold_out",
+            self.codes, self.seats(), self.initial_quotas(), self.reuse_policy(), standing_cap
         )

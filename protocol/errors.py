@@ -15,6 +15,7 @@ class ErrorCode(StrEnum):
 
     # request shape
     BAD_REQUEST = "bad_request"
+    REQUEST_TOO_LARGE = "request_too_large"
     VALIDATION_FAILED = "validation_failed"
     UNAUTHORIZED = "unauthorized"
     FORBIDDEN = "forbidden"

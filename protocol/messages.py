@@ -46,6 +46,11 @@ from protocol.ids import (
 
 MAX_STOPS = 62  # the inventory keeps one bit per segment in a 61-bit mask
 MAX_PASSENGERS = 5
+MAX_KM = 20_000  # longer than any railway route
+MAX_FARE_FEN_PER_KM = 10_000
+MAX_PLACES = 10_000  # standing places of one class
+EARLIEST_YEAR = 2000
+LATEST_YEAR = 2178  # the ticket token counts service days from 2000 up to 2179-06-06
 QUOTA_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 ID_NUMBER_RE = re.compile(r"^[0-9A-Z]{4,32}$")
 MAX_VISIBLE_CARD_DIGITS = 10  # first six and last four, as card schemes allow
@@ -66,6 +71,15 @@ def aware(value: dt.datetime) -> dt.datetime:
             "datetime must carry a timezone offset, e.g. 2026-12-01T08:00:00+08:00, "
             f"got {value.isoformat()}"
         )
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"time must lie in the years {EARLIEST_YEAR}-{LATEST_YEAR}")
+    return value
+
+
+def service_date(value: dt.date) -> dt.date:
+    """A service date the ticket token can carry."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"service date must lie in the years {EARLIEST_YEAR}-{LATEST_YEAR}")
     return value
 
 
@@ -102,6 +116,11 @@ FenAmount = Annotated[int, Field(strict=True, ge=0)]
 FenDelta = Annotated[int, Field(strict=True)]
 Count = Annotated[int, Field(strict=True, ge=0)]
 PositiveCount = Annotated[int, Field(strict=True, ge=1)]
+# Upper bounds keep every figure inside the store's integer columns and the token.
+Km = Annotated[int, Field(strict=True, ge=0, le=MAX_KM)]
+FarePerKm = Annotated[int, Field(strict=True, ge=1, le=MAX_FARE_FEN_PER_KM)]
+Places = Annotated[int, Field(strict=True, ge=0, le=MAX_PLACES)]
+ServiceDate = Annotated[dt.date, AfterValidator(service_date)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -164,7 +183,7 @@ class StopSpec(RequestModel):
 
     station: Station
     name: Name
-    km: Count
+    km: Km
     arrive: Timestamp | None = None
     depart: Timestamp | None = None
 
@@ -243,19 +262,19 @@ class PreallocationSpec(RequestModel):
     """Automatic pre-allocation settings of one train run."""
 
     share_percent: Annotated[int, Field(strict=True, ge=0, le=100)] = 30
-    opens_days_before: Count = 15
-    release_minutes_before: Count = 120
+    opens_days_before: Annotated[int, Field(strict=True, ge=0, le=365)] = 15
+    release_minutes_before: Annotated[int, Field(strict=True, ge=0, le=7 * 24 * 60)] = 120
 
 
 class TrainRunSpec(RequestModel):
     """A train run to load (body of ``POST /v1/train-runs``): route, coaches, fares, policies."""
 
     train: Train
-    date: dt.date  # service date = departure date at the first stop
+    date: ServiceDate  # service date = departure date at the first stop
     stops: list[StopSpec] = Field(min_length=2, max_length=MAX_STOPS)
     coaches: list[CoachSpec] = Field(min_length=1)
-    standing: dict[SeatClass, Count] = Field(default_factory=dict)
-    fares: dict[SeatClass, PositiveCount]  # fen per km
+    standing: dict[SeatClass, Places] = Field(default_factory=dict)
+    fares: dict[SeatClass, FarePerKm]  # fen per km
     reuse: ReuseSpec = Field(default_factory=ReuseSpec)
     standing_policy: StandingPolicy = "when_sold_out"
     quotas: list[QuotaSpec] = Field(default_factory=list)
@@ -651,7 +670,7 @@ class StandingAdjustmentRequest(RequestModel):
     """Set the standing capacity per segment of one class."""
 
     seat_class: SeatClass = Field(alias="class")
-    capacity: Count
+    capacity: Places
     reason: Reason
 
 

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from central import presale
 from central.api import routes_operator, routes_sales
 from central.api.errors import install_error_handlers
+from central.api.limits import BodyLimit
 from central.api.service import CentralService
 from central.sales import orders
 from central.sales.context import Clock, system_clock
@@ -47,6 +48,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAP
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     app.include_router(routes_sales.router)
     app.include_router(routes_operator.router)
 

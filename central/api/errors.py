@@ -31,6 +31,7 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.UNKNOWN_ORDER: 404,
     ErrorCode.UNKNOWN_TICKET: 404,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.REQUEST_TOO_LARGE: 413,
     ErrorCode.SOLD_OUT: 409,
     ErrorCode.NOT_ENOUGH_SEATS: 409,
     ErrorCode.JOURNEY_OVERLAP: 409,

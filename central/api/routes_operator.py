@@ -131,7 +131,7 @@ async def od_matrix(
         lambda conn: svc.ctx.cache.for_write(conn, run_id_of(svc, conn, train, date))
     )
     with svc.ctx.cache.lock:
-        matrix = {c: run.inventory.od_matrix(c, station) for c in run.info.seat_classes()}
+        matrix = {str(c): run.inventory.od_matrix(c, station) for c in run.info.seat_classes()}
     return json_response({"stops": run.info.codes, "classes": matrix})
 
 

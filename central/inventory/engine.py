@@ -69,13 +69,11 @@ class TrainInventory:
         quotas: Sequence[Quota],
         reuse: ReusePolicy,
         standing_capacity: dict[str, int],
-        standing_when_sold_out: bool = True,
     ) -> None:
         self.stops = list(stops)
         self.geo = geometry_for(len(stops) - 1)
         self.seats = list(seats)
         self.reuse = reuse
-        self.standing_when_sold_out = standing_when_sold_out
         self.states = [SeatState() for _ in seats]
         self.seat_quota: list[str] = [""] * len(seats)
         self.pools: dict[str, QuotaPool] = {}
@@ -121,7 +119,7 @@ class TrainInventory:
         """Exact seats and standing places sellable now for journey (a, b)."""
         seats = self.free_seats(seat_class, a, b, seller)
         standing = 0
-        if not (self.standing_when_sold_out and seats):
+        if not seats:  # standing places are offered once no seat fits
             standing = self._free_standing(seat_class, a, b)
         return Availability(seats, standing)
 

@@ -185,3 +185,11 @@ def test_devices_sell_only_as_registered(loaded: Api) -> None:
     refused = loaded.post("/v1/orders", own, headers=gate)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
     assert loaded.client.get(f"/v1/stations/{STOPS[2]}/tickets", headers=gate).status_code == 403
+
+
+def test_oversized_body_is_refused_before_reading(loaded: Api) -> None:
+    huge = b'{"train": "' + b"G" * (3 * 1024 * 1024) + b'"}'
+    headers = {**loaded.auth, "Idempotency-Key": "big", "Content-Type": "application/json"}
+    response = loaded.client.post("/v1/orders", content=huge, headers=headers)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"

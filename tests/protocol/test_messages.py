@@ -552,8 +552,11 @@ def test_internet_order_needs_no_station() -> None:
 
 def test_change_request_is_a_journey() -> None:
     journey = {k: v for k, v in order().items() if k in {"train", "date", "from", "to", "class"}}
+    journey["id_number"] = "110101199001010000"  # the holder proves the ticket is theirs
     assert ChangeRequest.model_validate(journey).to_station == "CCC"
     assert "passengers: Extra inputs" in rejection(ChangeRequest, {**journey, "passengers": []})
+    del journey["id_number"]
+    assert "id_number" in rejection(ChangeRequest, journey)
 
 
 # ---------------------------------------------------------------- payment
@@ -647,7 +650,7 @@ def test_change_response_allows_a_negative_difference() -> None:
 
 def test_keys_and_stats_responses_parse() -> None:
     keys = KeysResponse.model_validate(
-        {"keys": [{"key_id": "k1", "algorithm": "Ed25519", "public_key": "MCow"}]}
+        {"keys": [{"key_id": 1, "algorithm": "Ed25519", "public_key": "MCow"}]}
     )
     assert keys.keys[0].algorithm == "Ed25519"
     row = {"key": "AAA", "tickets": 3, "revenue_fen": -200}
