@@ -187,7 +187,7 @@ async def get_ticket(request: Request, ticket_id: str) -> Response:
 async def station_tickets(
     request: Request,
     station: Annotated[str, Path(pattern=r"^[A-Z]{3}$")],
-    since: Annotated[int, Query(ge=0)] = 0,
+    since: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=feed.MAX_PAGE)] = 1000,
 ) -> Response:
     """The station's ticket feed for gates: issued tokens and revocations after ``since``."""
