@@ -8,6 +8,7 @@ as of the last commit it saw.
 
 from __future__ import annotations
 
+import gc
 import threading
 from datetime import date
 
@@ -59,6 +60,10 @@ class RunCache:
         version, quota_version = lock_run(conn, run_id)
         with self.lock:
             run = load_run(conn, run_id) if cached is None else cached
+            if run is not cached:
+                # A loaded inventory lives for hours: keep its many objects out of the
+                # cyclic collector's scans, whose pauses would stall every sale.
+                gc.freeze()
             run = catch_up(conn, run, version, quota_version)
             self._runs[run_id] = run
             locked.add(run_id)

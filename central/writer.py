@@ -35,7 +35,11 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Job:
     command: Command
-    future: Future[Any] = field(default_factory=Future)
+    future: Future[Any] | asyncio.Future[Any] = field(default_factory=Future)
+    loop: asyncio.AbstractEventLoop | None = None  # set for jobs awaited from async code
+
+
+Outcome = tuple[_Job, Any, BaseException | None]
 
 
 class Writer:
@@ -51,13 +55,16 @@ class Writer:
 
     def submit(self, command: Callable[[Connection], T]) -> Future[T]:
         """Queue a command; the future resolves after its batch commits."""
-        job = _Job(command)
-        self._queue.put(job)
-        return job.future
+        future: Future[T] = Future()
+        self._queue.put(_Job(command, future))
+        return future
 
     async def run(self, command: Callable[[Connection], T]) -> T:
         """Run a command from async code and wait for its durable result."""
-        return await asyncio.wrap_future(self.submit(command))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.put(_Job(command, future, loop))
+        return await future
 
     def call(self, command: Callable[[Connection], T]) -> T:
         """Run a command from a plain thread and wait for it."""
@@ -86,7 +93,6 @@ class Writer:
             self._run_batch(batch)
 
     def _run_batch(self, batch: list[_Job]) -> None:
-        outcomes: list[tuple[_Job, Any, BaseException | None]] = []
         try:
             with self.engine.begin() as conn:
                 self.cache.begin(conn)
@@ -98,18 +104,36 @@ class Writer:
                     self._run_batch([job])
                 return
             log.exception("store transaction failed")
-            batch[0].future.set_exception(exc)
-            return
-        for job, result, error in outcomes:
-            if error is None:
-                job.future.set_result(result)
-            else:
-                job.future.set_exception(error)
+            outcomes = [(batch[0], None, exc)]
+        _settle(outcomes)
 
-    def _run_one(self, conn: Connection, job: _Job) -> tuple[_Job, Any, BaseException | None]:
+    def _run_one(self, conn: Connection, job: _Job) -> Outcome:
         try:
             return job, job.command(conn), None
         except StationKitError as exc:
             # A business refusal: commands refuse before changing anything, except
             # what they change on purpose first (an expired hold gives its seats back).
             return job, None, exc
+
+
+def _settle(outcomes: list[Outcome]) -> None:
+    """Answer a batch: one wake-up per event loop, not one per command."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
+    for outcome in outcomes:
+        loop = outcome[0].loop
+        if loop is None:
+            _resolve([outcome])
+        else:
+            by_loop.setdefault(loop, []).append(outcome)
+    for loop, waiting in by_loop.items():
+        loop.call_soon_threadsafe(_resolve, waiting)
+
+
+def _resolve(outcomes: list[Outcome]) -> None:
+    for job, result, error in outcomes:
+        if job.future.cancelled():  # the client went away; the work is done all the same
+            continue
+        if error is None:
+            job.future.set_result(result)
+        else:
+            job.future.set_exception(error)
