@@ -41,6 +41,7 @@ class CentralSettings(BaseModel):
     database_url: str = DEFAULT_DB_URL
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    workers: Annotated[int, Field(ge=1, le=64)] = 1  # server processes sharing one store
     operator_token: str | None = None
     keys_dir: str = "var/keys"
     hold_minutes: Annotated[int, Field(ge=1, le=120)] = 10

@@ -14,10 +14,13 @@ the failing command fails.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import logging
+import os
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -49,6 +52,7 @@ class Writer:
         self.engine = engine
         self.cache = cache
         self.batch_max = batch_max
+        self._lock_fd = _writer_lock_file(engine)
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="central-writer", daemon=True)
         self._thread.start()
@@ -74,6 +78,8 @@ class Writer:
         """Finish what is queued and stop the thread."""
         self._queue.put(None)
         self._thread.join(timeout=30)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
 
     def _loop(self) -> None:
         while True:
@@ -94,7 +100,7 @@ class Writer:
 
     def _run_batch(self, batch: list[_Job]) -> None:
         try:
-            with self.engine.begin() as conn:
+            with self._store_lock(), self.engine.begin() as conn:
                 self.cache.begin(conn)
                 outcomes = [self._run_one(conn, job) for job in batch]
         except Exception as exc:  # a command crashed, or the commit or connection failed
@@ -107,6 +113,22 @@ class Writer:
             outcomes = [(batch[0], None, exc)]
         _settle(outcomes)
 
+    @contextlib.contextmanager
+    def _store_lock(self) -> Iterator[None]:
+        """Writers of several processes on one SQLite file take turns through a file lock.
+
+        SQLite's own busy handler sleeps and polls, so a waiting process can
+        starve for seconds; a blocking ``flock`` hands the store over at once.
+        """
+        if self._lock_fd is None:
+            yield
+            return
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
     def _run_one(self, conn: Connection, job: _Job) -> Outcome:
         try:
             return job, job.command(conn), None
@@ -114,6 +136,14 @@ class Writer:
             # A business refusal: commands refuse before changing anything, except
             # what they change on purpose first (an expired hold gives its seats back).
             return job, None, exc
+
+
+def _writer_lock_file(engine: Engine) -> int | None:
+    """The lock file beside an SQLite store (PostgreSQL locks rows instead)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        return None
+    return os.open(f"{database}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
 
 
 def _settle(outcomes: list[Outcome]) -> None:

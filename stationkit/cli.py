@@ -43,15 +43,32 @@ def central() -> None:
 @CONFIG_OPTION
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
-def serve(db_url: str | None, config_path: Path | None, host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Server processes sharing the port and the store (default: settings).",
+)
+def serve(
+    db_url: str | None,
+    config_path: Path | None,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+) -> None:
     """Serve the HTTP API."""
+    import os
+
     import uvicorn
 
-    from central.api.app import create_app
+    from central.api.app import SETTINGS_ENV
 
-    settings = _settings(config_path, database_url=db_url, host=host, port=port)
+    settings = _settings(config_path, database_url=db_url, host=host, port=port, workers=workers)
+    os.environ[SETTINGS_ENV] = settings.model_dump_json()  # each worker process reads it
     uvicorn.run(
-        create_app(settings),
+        "central.api.app:app_from_environment",
+        factory=True,
+        workers=settings.workers,
         host=settings.host,
         port=settings.port,
         log_level="warning",

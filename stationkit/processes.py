@@ -42,6 +42,7 @@ class CentralProcess:
     workdir: Path
     operator_token: str
     extra_env: dict[str, str] = field(default_factory=dict)
+    workers: int = 1
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -64,6 +65,8 @@ class CentralProcess:
             self.db_url,
             "--port",
             str(self.port),
+            "--workers",
+            str(self.workers),
         ]
         self.workdir.mkdir(parents=True, exist_ok=True)
         with (self.workdir / f"central-{self.port}.log").open("ab") as log:

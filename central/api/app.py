@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -23,6 +24,12 @@ from central.sales.context import Clock, system_clock
 from central.settings import CentralSettings
 
 log = logging.getLogger(__name__)
+SETTINGS_ENV = "STATIONKIT_CENTRAL_SETTINGS"  # how `serve` hands its settings to workers
+
+
+def app_from_environment() -> FastAPI:
+    """The app for a server worker process, built from the settings `serve` resolved."""
+    return create_app(CentralSettings.model_validate_json(os.environ[SETTINGS_ENV]))
 
 
 def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAPI:
