@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from central.inventory.errors import BadJourney, NotEnoughSeats, SoldOut, UnknownQuota
 from central.inventory.geometry import Span, eligibility_for, geometry_for
@@ -29,9 +30,8 @@ class SeatInfo:
     seat_class: str
 
 
-@dataclass(frozen=True)
-class Placement:
-    """Where one passenger was put, and why."""
+class Placement(NamedTuple):
+    """Where one passenger was put, and why (a tuple: built on every sale, cheaply)."""
 
     seat_class: str
     board: int
@@ -51,8 +51,7 @@ class Placement:
         return f"tightest free run {self.fit[0]}-{self.fit[1]} in quota {self.quota_id}"
 
 
-@dataclass(frozen=True)
-class Availability:
+class Availability(NamedTuple):
     """What can be sold now for one journey and class."""
 
     seats: int
