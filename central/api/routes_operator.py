@@ -7,6 +7,7 @@ actor, in the same transaction as the change.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -18,6 +19,7 @@ from central.api.auth import AuthError, Principal, register_device
 from central.api.errors import json_response
 from central.api.routes_sales import ERRORS, TrainParam, answer, service
 from central.api.service import OPERATOR_ONLY, CentralService
+from central.sales.context import SalesContext
 from central.stats import sales_stats
 from central.store import tables as t
 from protocol.errors import ErrorCode
@@ -53,6 +55,22 @@ def operator(svc: CentralService, request: Request) -> Principal:
 def run_id_of(svc: CentralService, conn: Connection, train: str, date: dt.date) -> int:
     """A run id inside a writer command."""
     return svc.ctx.cache.run_id(conn, train, date)
+
+
+RunAction = Callable[[Connection, SalesContext, int, str], object]
+
+
+async def on_run(request: Request, train: str, date: dt.date, action: RunAction) -> Response:
+    """Run an audited operator command on one train run, once per Idempotency-Key."""
+    svc = service(request)
+    who = operator(svc, request)
+    stored = await svc.mutate(
+        request,
+        who,
+        200,
+        lambda conn: action(conn, svc.ctx, run_id_of(svc, conn, train, date), who.name),
+    )
+    return answer(stored)
 
 
 @router.post("/train-runs", status_code=201, responses=ERRORS)
@@ -138,17 +156,11 @@ async def od_matrix(
 @router.post("/train-runs/{train}/{date}/adjustments", responses=ERRORS)
 async def adjust(request: Request, train: str, date: dt.date, body: AdjustmentRequest) -> Response:
     """Temporary adjustment: move seats between quotas (audited)."""
-    svc = service(request)
-    who = operator(svc, request)
-    return answer(
-        await svc.mutate(
-            request,
-            who,
-            200,
-            lambda conn: operations.adjust_quota(
-                conn, svc.ctx, run_id_of(svc, conn, train, date), body, who.name
-            ),
-        )
+    return await on_run(
+        request,
+        train,
+        date,
+        lambda conn, ctx, run_id, actor: operations.adjust_quota(conn, ctx, run_id, body, actor),
     )
 
 
@@ -157,17 +169,11 @@ async def standing(
     request: Request, train: str, date: dt.date, body: StandingAdjustmentRequest
 ) -> Response:
     """Set a class's standing capacity (audited)."""
-    svc = service(request)
-    who = operator(svc, request)
-    return answer(
-        await svc.mutate(
-            request,
-            who,
-            200,
-            lambda conn: operations.adjust_standing(
-                conn, svc.ctx, run_id_of(svc, conn, train, date), body, who.name
-            ),
-        )
+    return await on_run(
+        request,
+        train,
+        date,
+        lambda conn, ctx, run_id, actor: operations.adjust_standing(conn, ctx, run_id, body, actor),
     )
 
 
@@ -176,35 +182,20 @@ async def preallocation(
     request: Request, train: str, date: dt.date, body: PreallocationRunRequest
 ) -> Response:
     """Run automatic pre-allocation now (forecast supplied or from past sales)."""
-    svc = service(request)
-    who = operator(svc, request)
-    return answer(
-        await svc.mutate(
-            request,
-            who,
-            200,
-            lambda conn: presale.preallocate(
-                conn, svc.ctx, run_id_of(svc, conn, train, date), body.forecast, who.name
-            ),
-        )
+    return await on_run(
+        request,
+        train,
+        date,
+        lambda conn, ctx, run_id, actor: presale.preallocate(
+            conn, ctx, run_id, body.forecast, actor
+        ),
     )
 
 
 @router.post("/train-runs/{train}/{date}/release", responses=ERRORS)
 async def release(request: Request, train: str, date: dt.date) -> Response:
     """Give unsold pre-allocated seats back to the common pool now."""
-    svc = service(request)
-    who = operator(svc, request)
-    return answer(
-        await svc.mutate(
-            request,
-            who,
-            200,
-            lambda conn: presale.release(
-                conn, svc.ctx, run_id_of(svc, conn, train, date), who.name
-            ),
-        )
-    )
+    return await on_run(request, train, date, presale.release)
 
 
 @router.get("/audit", response_model=list[AuditRecord], responses=ERRORS)

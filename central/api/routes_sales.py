@@ -7,16 +7,19 @@ idempotent by key, run by the writer and answered after its commit.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from sqlalchemy import select
+from pydantic import BaseModel
+from sqlalchemy import Connection, select
 
 from central.api.auth import AuthError, Principal
 from central.api.errors import json_response
 from central.api.idempotency import StoredAnswer
 from central.api.service import CentralService
 from central.sales import aftersales, feed, orders
+from central.sales.context import SalesContext
 from central.sales.orders import OrderError
 from central.sales.tickets import ticket_view
 from central.store import tables as t
@@ -66,6 +69,16 @@ def check_channel(principal: Principal, body: OrderRequest) -> None:
             f"it cannot sell as {body.channel} at {body.station}",
             ErrorCode.FORBIDDEN,
         )
+
+
+SaleCommand = Callable[[Connection, SalesContext], BaseModel]
+
+
+async def sale(request: Request, command: SaleCommand) -> Response:
+    """Run a selling command for a seller, once per Idempotency-Key, answered after commit."""
+    svc = service(request)
+    principal = seller(svc, request)
+    return answer(await svc.mutate(request, principal, 200, lambda conn: command(conn, svc.ctx)))
 
 
 def answer(stored: StoredAnswer) -> Response:
@@ -128,45 +141,25 @@ async def get_order(request: Request, order_id: str) -> Response:
 @router.post("/orders/{order_id}/pay", response_model=OrderView, responses=ERRORS)
 async def pay_order(request: Request, order_id: str, body: PaymentRequest) -> Response:
     """Pay the whole order with one method and issue its signed tickets."""
-    svc = service(request)
-    principal = seller(svc, request)
-    stored = await svc.mutate(
-        request, principal, 200, lambda conn: orders.pay(conn, svc.ctx, order_id, body)
-    )
-    return answer(stored)
+    return await sale(request, lambda conn, ctx: orders.pay(conn, ctx, order_id, body))
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderView, responses=ERRORS)
 async def cancel_order(request: Request, order_id: str) -> Response:
     """Give up a held order; the seats go back at once."""
-    svc = service(request)
-    principal = seller(svc, request)
-    stored = await svc.mutate(
-        request, principal, 200, lambda conn: orders.cancel(conn, svc.ctx, order_id)
-    )
-    return answer(stored)
+    return await sale(request, lambda conn, ctx: orders.cancel(conn, ctx, order_id))
 
 
 @router.post("/tickets/{ticket_id}/refund", response_model=RefundResponse, responses=ERRORS)
 async def refund_ticket(request: Request, ticket_id: str) -> Response:
     """Refund an issued ticket with the fee schedule; the seat goes back."""
-    svc = service(request)
-    principal = seller(svc, request)
-    stored = await svc.mutate(
-        request, principal, 200, lambda conn: aftersales.refund(conn, svc.ctx, ticket_id)
-    )
-    return answer(stored)
+    return await sale(request, lambda conn, ctx: aftersales.refund(conn, ctx, ticket_id))
 
 
 @router.post("/tickets/{ticket_id}/change", response_model=ChangeResponse, responses=ERRORS)
 async def change_ticket(request: Request, ticket_id: str, body: ChangeRequest) -> Response:
     """Swap a ticket for another journey atomically."""
-    svc = service(request)
-    principal = seller(svc, request)
-    stored = await svc.mutate(
-        request, principal, 200, lambda conn: aftersales.change(conn, svc.ctx, ticket_id, body)
-    )
-    return answer(stored)
+    return await sale(request, lambda conn, ctx: aftersales.change(conn, ctx, ticket_id, body))
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketView, responses=ERRORS)
