@@ -53,6 +53,8 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAP
         version="1",
         summary="Seat allocation and selling for every channel; ticket keys for the gates.",
         lifespan=lifespan,
+        # No OpenTelemetry here: its per-request hooks cost more than a seat allocation.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
