@@ -15,7 +15,7 @@ import datetime as dt
 import string
 from typing import Any
 
-from protocol.messages import Timetable, TrainRunSpec
+from protocol.timetable import Timetable, TrainRunSpec
 
 STOPS = 20
 COACHES = 10

@@ -24,7 +24,8 @@ from central.store.runs import (
     write_standing,
 )
 from protocol.errors import ErrorCode, StationKitError
-from protocol.messages import AdjustmentRequest, StandingAdjustmentRequest, TrainRunSpec
+from protocol.messages import AdjustmentRequest, StandingAdjustmentRequest
+from protocol.timetable import TrainRunSpec
 
 
 class OperationError(StationKitError):

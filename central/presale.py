@@ -25,7 +25,8 @@ from central.inventory.preallocation import (
 from central.sales.context import SalesContext
 from central.store import tables as t
 from central.store.runs import LoadedRun, bump_version, write_quotas, write_seats
-from protocol.messages import ForecastEntry, TrainRunSpec
+from protocol.messages import ForecastEntry
+from protocol.timetable import TrainRunSpec
 
 HISTORY_RUNS = 28  # past runs of the same train number that feed the forecast
 SOLD_STATUSES = ("issued", "refunded", "changed")

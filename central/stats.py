@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, select
 
 from central.store import tables as t
-from protocol.messages import SalesStatsResponse, StatsRow, TrainRunSpec
+from protocol.messages import SalesStatsResponse, StatsRow
+from protocol.timetable import TrainRunSpec
 
 MONEY_STATUSES = ("issued", "refunded", "changed")
 

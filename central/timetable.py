@@ -16,7 +16,7 @@ from central.inventory import Purpose, Quota, ReusePolicy, ShareMode, TrainInven
 from central.inventory.engine import SeatInfo
 from central.inventory.errors import BadJourney
 from protocol.errors import ErrorCode
-from protocol.messages import QuotaSpec, TrainRunSpec
+from protocol.timetable import QuotaSpec, TrainRunSpec
 
 COMMON_PREFIX = "COMMON-"
 

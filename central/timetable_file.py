@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from protocol.messages import Timetable, TrainRunSpec
+from protocol.timetable import Timetable, TrainRunSpec
 
 
 class TimetableFileError(ValueError):

@@ -34,8 +34,8 @@ from typing import Any
 import httpx
 
 from central.timetable_file import shift_run
+from protocol.fields import MAX_PASSENGERS
 from protocol.keys import KeyRing
-from protocol.messages import MAX_PASSENGERS
 from protocol.money import format_yuan
 from protocol.token import TicketClaims, TokenError, decode_token
 from stationkit.processes import CentralProcess

@@ -29,8 +29,8 @@ from protocol.messages import (
     PreallocationRunRequest,
     SalesStatsResponse,
     StandingAdjustmentRequest,
-    TrainRunSpec,
 )
+from protocol.timetable import TrainRunSpec
 
 router = APIRouter(prefix="/v1")
 

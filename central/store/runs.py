@@ -24,7 +24,7 @@ from central.store import fastsql
 from central.store import tables as t
 from central.timetable import RunInfo
 from protocol.errors import ErrorCode
-from protocol.messages import TrainRunSpec
+from protocol.timetable import TrainRunSpec
 
 
 class UnknownTrain(InventoryError):

@@ -7,7 +7,7 @@ import re
 
 from bench import workload
 from central.timetable import RunInfo
-from protocol.messages import TrainRunSpec
+from protocol.timetable import TrainRunSpec
 
 DATE = dt.date(2026, 12, 1)
 

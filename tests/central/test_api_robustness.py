@@ -31,9 +31,7 @@ from sqlalchemy import Engine, create_engine, func, select
 from central.api.app import create_app
 from central.settings import CentralSettings
 from central.store import tables as t
-from protocol.messages import (
-    TrainRunSpec,
-)
+from protocol.timetable import TrainRunSpec
 
 RUNS = demo_runs()
 G = RUNS[0]

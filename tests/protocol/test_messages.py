@@ -19,7 +19,6 @@ from protocol.messages import (
     AvailabilityResponse,
     ChangeRequest,
     ChangeResponse,
-    CoachSpec,
     ErrorResponse,
     KeysResponse,
     OrderRequest,
@@ -27,13 +26,11 @@ from protocol.messages import (
     PassengerSpec,
     PaymentRequest,
     PreallocationRunRequest,
-    QuotaSpec,
     SalesStatsResponse,
     StandingAdjustmentRequest,
     TicketView,
-    Timetable,
-    TrainRunSpec,
 )
+from protocol.timetable import CoachSpec, QuotaSpec, Timetable, TrainRunSpec
 
 DEMO = Path(__file__).resolve().parents[2] / "config" / "timetables" / "demo.json"
 TICKET_ID = "0123456789abcdef"
