@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Debian packages the current targets need (later issues add pcscd, fonts, socat ...).
+# Debian packages: the benchmark's load generator (later issues add pcscd, fonts, socat ...).
 DEB_PACKAGES := wrk
 APT_STAMP := var/.apt-installed
 
