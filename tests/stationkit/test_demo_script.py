@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from stationkit.demo import TIMETABLE, id_check, plan_days, read_runs, run_demo
+from stationkit.demo import run_demo
+from stationkit.demo.books import id_check
+from stationkit.demo.timetable import TIMETABLE, plan_days, read_runs
 from stationkit.processes import free_port
 
 
