@@ -213,7 +213,6 @@ class TrainInventory:
     # ----- internals ----------------------------------------------------------
 
     def _place_one(self, seat_class: str, a: int, b: int, seller: str | None) -> Placement:
-        self._od(seat_class, a, b)
         found = self._best_pool(seat_class, a, b, seller)
         if found is not None:
             return self._sell(found[0], found[1], a, b, seller)
@@ -249,7 +248,7 @@ class TrainInventory:
     def _best_pool(
         self, seat_class: str, a: int, b: int, seller: str | None
     ) -> tuple[QuotaPool, int] | None:
-        od = self.geo.od_id[(a, b)]
+        od = self._od(seat_class, a, b)
         best: tuple[QuotaPool, int] | None = None
         best_key = (2, 0)
         for pool in self._sellable_pools(seat_class, a, b, seller):

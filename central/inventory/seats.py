@@ -47,12 +47,14 @@ class SeatState:
         """Record a sale from stop a to stop b; return the remainders offered again."""
         # A replay after a refund can meet segments an earlier sale's absence now
         # withholds; a sale that happened owns its segments, so they stop being withheld.
-        self.blocked &= ~geo.journey_mask(a, b)
+        journey = geo.journey_mask(a, b)
+        if self.blocked & journey:
+            self.blocked &= ~journey
         r0, r1 = geo.run_containing(self.taken, a, b)
-        self.sold |= geo.journey_mask(a, b)
-        remainders = [span for span in ((r0, a), (b, r1)) if span[0] < span[1]]
-        if not remainders:
+        self.sold |= journey
+        if r0 == a and r1 == b:  # the journey fills its free run: nothing left to offer
             return []
+        remainders = [span for span in ((r0, a), (b, r1)) if span[0] < span[1]]
         may_split = policy.enabled and (
             policy.max_splits is None or self.splits < policy.max_splits
         )
