@@ -80,7 +80,9 @@ class TrainInventory:
         self.standing_capacity = dict(standing_capacity)
         self.standing_sold = {c: [0] * self.geo.segments for c in self.standing_capacity}
         # Which quotas a seller may use for a journey depends on quota rules only: cache it.
-        self._sellable: dict[tuple[str, int, int, str | None], list[QuotaPool]] = {}
+        self._sellable: dict[
+            tuple[str, int, int, str | None], tuple[list[QuotaPool], list[QuotaPool]]
+        ] = {}
         for quota in quotas:
             self.add_quota(quota)
 
@@ -125,7 +127,8 @@ class TrainInventory:
     def free_seats(self, seat_class: str, a: int, b: int, seller: str | None) -> int:
         """Seats that ``seller`` can sell for journey (a, b)."""
         od = self._od(seat_class, a, b)
-        return sum(pool.count(od) for pool in self._sellable_pools(seat_class, a, b, seller))
+        tiers = self._sellable_tiers(seat_class, a, b, seller)
+        return sum(pool.count(od) for tier in tiers for pool in tier)
 
     def od_matrix(self, seat_class: str, seller: str | None = None) -> list[list[int]]:
         """Seats sellable for every OD pair: ``matrix[a][b]`` (0 where b <= a)."""
@@ -248,30 +251,38 @@ class TrainInventory:
     def _best_pool(
         self, seat_class: str, a: int, b: int, seller: str | None
     ) -> tuple[QuotaPool, int] | None:
+        """The tightest run, the boarding station's own quotas before the common ones."""
         od = self._od(seat_class, a, b)
-        best: tuple[QuotaPool, int] | None = None
-        best_key = (2, 0)
-        for pool in self._sellable_pools(seat_class, a, b, seller):
-            run = pool.best_run(od)
-            key = (pool.quota.board is None, run)
-            if run >= 0 and key < best_key:
-                best, best_key = (pool, run), key
-        return best
+        for tier in self._sellable_tiers(seat_class, a, b, seller):
+            best: QuotaPool | None = None
+            best_run = len(self.geo.runs)
+            for pool in tier:
+                candidates = pool.nonempty & pool.table.masks[od]
+                run = (candidates & -candidates).bit_length() - 1
+                if 0 <= run < best_run:
+                    best, best_run = pool, run
+            if best is not None:
+                return best, best_run
+        return None
 
-    def _sellable_pools(
+    def _sellable_tiers(
         self, seat_class: str, a: int, b: int, seller: str | None
-    ) -> list[QuotaPool]:
+    ) -> tuple[list[QuotaPool], list[QuotaPool]]:
         key = (seat_class, a, b, seller)
-        pools = self._sellable.get(key)
-        if pools is None:
+        tiers = self._sellable.get(key)
+        if tiers is None:
             owner = self.stops[a]
             pools = [
                 pool
                 for pool in self.pools_by_class[seat_class]
                 if pool.quota.admits(a, seller, owner) and pool.quota.reaches(a, b)
             ]
-            self._sellable[key] = pools
-        return pools
+            tiers = (
+                [pool for pool in pools if pool.quota.board is not None],
+                [pool for pool in pools if pool.quota.board is None],
+            )
+            self._sellable[key] = tiers
+        return tiers
 
     def _place_standing(self, seat_class: str, a: int, b: int) -> Placement:
         sold = self.standing_sold[seat_class]
