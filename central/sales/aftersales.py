@@ -17,7 +17,7 @@ from sqlalchemy import Connection, insert, select
 from central.sales import feed
 from central.sales.context import SalesContext
 from central.sales.holders import check_holders
-from central.sales.orders import STATIONLESS_CHANNELS, OrderError, sign_ticket
+from central.sales.orders import STATIONLESS_CHANNELS, OrderError, fit_text, sign_ticket
 from central.sales.tickets import release_ticket, ticket_view
 from central.store import tables as t
 from central.store.runs import bump_version, write_seats, write_standing
@@ -115,6 +115,7 @@ def _changed_row(
         "coach": placement.coach,
         "number": placement.number,
         "quota_id": placement.quota_id,
+        "fit": fit_text(placement),
         "is_remote": placement.is_remote,
         "passenger_name": old.passenger_name,
         "id_masked": old.id_masked,

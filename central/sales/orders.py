@@ -46,6 +46,7 @@ TICKET_COLUMNS = (
     "coach",
     "number",
     "quota_id",
+    "fit",
     "is_remote",
     "passenger_name",
     "id_masked",
@@ -293,6 +294,7 @@ def _ticket_row(
         "coach": placement.coach,
         "number": placement.number,
         "quota_id": placement.quota_id,
+        "fit": fit_text(placement),
         "is_remote": placement.is_remote,
         "passenger_name": passenger.name,
         "id_masked": mask_id(passenger.id_number),
@@ -319,6 +321,11 @@ def _write_placements(conn: Connection, run: LoadedRun, placements: list[Placeme
     write_seats(conn, run, [p.seat for p in placements if p.seat is not None])
     for seat_class in {p.seat_class for p in placements if p.seat is None}:
         write_standing(conn, run, seat_class)
+
+
+def fit_text(placement: Placement) -> str | None:
+    """Why a seat was chosen, as stored on the ticket: the free run it came from."""
+    return None if placement.fit is None else "-".join(placement.fit)
 
 
 def mask_id(id_number: str) -> str:

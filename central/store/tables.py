@@ -118,6 +118,7 @@ tickets = Table(
     Column("coach", Integer),
     Column("number", Integer),
     Column("quota_id", String(40)),
+    Column("fit", String(8)),  # why this seat: the free run it was taken from, e.g. VNP-JGK
     Column("is_remote", Boolean, nullable=False, default=False),
     Column("passenger_name", String(40), nullable=False),
     Column("id_masked", String(32), nullable=False),

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import Api, FakeClock, demo_runs
+from sqlalchemy import select
 
+from central.store import tables as t
 from protocol.keys import KeyRing
 from protocol.token import decode_token
 
@@ -193,3 +195,15 @@ def test_oversized_body_is_refused_before_reading(loaded: Api) -> None:
     response = loaded.client.post("/v1/orders", content=huge, headers=headers)
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "request_too_large"
+
+
+def test_each_ticket_records_why_its_seat_was_chosen(loaded: Api) -> None:
+    order = loaded.post("/v1/orders", order_body()).json()
+    svc = loaded.client.app.state.service  # type: ignore[attr-defined]
+    with svc.engine.connect() as conn:
+        row = conn.execute(
+            select(t.tickets.c.quota_id, t.tickets.c.fit).where(
+                t.tickets.c.ticket_id == order["tickets"][0]["ticket_id"]
+            )
+        ).one()
+    assert row.quota_id and row.fit == f"{STOPS[0]}-{STOPS[-1]}"
