@@ -9,6 +9,7 @@ last coach backwards, and whatever is left forms the class's common quota
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime
 
 from central.fares import fare_fen
@@ -32,19 +33,23 @@ class RunInfo:
 
     spec: TrainRunSpec
 
-    @property
+    @cached_property
     def codes(self) -> list[str]:
         """Station codes in stop order."""
         return [stop.station for stop in self.spec.stops]
 
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        return {code: index for index, code in enumerate(self.codes)}
+
     def stop_index(self, code: str) -> int:
         """The index of a station on this run, or an error naming it."""
-        for index, stop in enumerate(self.spec.stops):
-            if stop.station == code:
-                return index
-        raise BadJourney(
-            f"train {self.spec.train} does not call at {code}", ErrorCode.UNKNOWN_STATION
-        )
+        index = self._index.get(code)
+        if index is None:
+            raise BadJourney(
+                f"train {self.spec.train} does not call at {code}", ErrorCode.UNKNOWN_STATION
+            )
+        return index
 
     def journey(self, from_code: str, to_code: str) -> tuple[int, int]:
         """Stop indices of a journey, checked to run forwards."""
