@@ -9,8 +9,8 @@ last coach backwards, and whatever is left forms the class's common quota
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 
 from central.fares import fare_fen
 from central.inventory import Purpose, Quota, ReusePolicy, ShareMode, TrainInventory

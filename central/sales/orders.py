@@ -9,6 +9,7 @@ back.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -78,42 +79,67 @@ def hold(conn: Connection, ctx: SalesContext, req: OrderRequest) -> OrderView:
     a, b = run.info.journey(req.from_station, req.to_station)
     if now >= run.info.departs(a):
         raise OrderError(f"train {req.train} has left {req.from_station}", ErrorCode.TOO_LATE)
-    departs, arrives = run.info.departs(a), run.info.arrives(b)
     holder_keys = [ctx.keys.holder_key(p.id_number) for p in req.passengers]
-    check_holders(conn, holder_keys, departs, arrives)
+    check_holders(conn, holder_keys, run.info.departs(a), run.info.arrives(b))
     seller = None if req.channel in STATIONLESS_CHANNELS else req.station
     placements = run.inventory.allocate(req.seat_class, a, b, len(req.passengers), seller)
-    price = run.info.price_fen(req.seat_class, a, b)
-    order_id = new_order_id()
-    expires_at = now + timedelta(minutes=ctx.settings.hold_minutes)
-    total = price * len(placements)
-    order = {
-        "order_id": order_id,
-        "run_id": run.run_id,
-        "status": "held",
-        "channel": req.channel,
-        "station": req.station,
-        "created_at": fastsql.db_time(conn, now),
-        "expires_at": fastsql.db_time(conn, expires_at),
-        "total_fen": total,
-    }
-    fastsql.run(conn, INSERT_ORDER, order)
-    rows = [
-        _ticket_row(order_id, run, req, p, passenger, key, price, departs, arrives, now)
-        for p, passenger, key in zip(placements, req.passengers, holder_keys, strict=True)
-    ]
-    fastsql.run_many(conn, INSERT_TICKET, [_stored_times(conn, row) for row in rows])
+    held = HeldOrder(new_order_id(), now + timedelta(minutes=ctx.settings.hold_minutes), now)
+    rows = _store_hold(conn, run, req, held, placements, holder_keys)
     _write_placements(conn, run, placements)
-    # Built from what was just written: no need to read the order back.
+    # Answered from what was just written: no need to read the order back.
     tickets = [ticket_view(run.info, SimpleNamespace(**row, token=None)) for row in rows]
+    total = sum(ticket.price_fen for ticket in tickets)
     return OrderView(
-        order_id=order_id,
+        order_id=held.order_id,
         status="held",
-        expires_at=expires_at,
+        expires_at=held.expires_at,
         tickets=tickets,
         total_fen=total,
         payment=None,
     )
+
+
+@dataclass(frozen=True)
+class HeldOrder:
+    """An order being held: its id, when it lets its seats go, when it was made."""
+
+    order_id: str
+    expires_at: datetime
+    created_at: datetime
+
+
+def _store_hold(
+    conn: Connection,
+    run: LoadedRun,
+    req: OrderRequest,
+    held: HeldOrder,
+    placements: list[Placement],
+    holder_keys: list[str],
+) -> list[dict[str, Any]]:
+    """Insert the order and its tickets; returns the ticket rows."""
+    a, b = placements[0].board, placements[0].dest
+    price = run.info.price_fen(req.seat_class, a, b)
+    times = (run.info.departs(a), run.info.arrives(b), held.created_at)
+    rows = [
+        _ticket_row(held.order_id, run, req, p, passenger, key, price, times)
+        for p, passenger, key in zip(placements, req.passengers, holder_keys, strict=True)
+    ]
+    fastsql.run(
+        conn,
+        INSERT_ORDER,
+        {
+            "order_id": held.order_id,
+            "run_id": run.run_id,
+            "status": "held",
+            "channel": req.channel,
+            "station": req.station,
+            "created_at": fastsql.db_time(conn, held.created_at),
+            "expires_at": fastsql.db_time(conn, held.expires_at),
+            "total_fen": price * len(rows),
+        },
+    )
+    fastsql.run_many(conn, INSERT_TICKET, [_stored_times(conn, row) for row in rows])
+    return rows
 
 
 def pay(conn: Connection, ctx: SalesContext, order_id: str, req: PaymentRequest) -> OrderView:
@@ -278,10 +304,9 @@ def _ticket_row(
     passenger: Any,
     holder_key: str,
     price: int,
-    departs: datetime,
-    arrives: datetime,
-    now: datetime,
+    times: tuple[datetime, datetime, datetime],
 ) -> dict[str, Any]:
+    departs, arrives, now = times
     ticket_id = new_ticket_id()
     return {
         "ticket_id": ticket_id,
