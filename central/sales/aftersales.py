@@ -10,17 +10,19 @@ cheaper the difference is refunded less the refund fee on that difference
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select
 
+from central.inventory.engine import Placement
 from central.sales import feed
 from central.sales.context import SalesContext
 from central.sales.holders import check_holders
 from central.sales.orders import STATIONLESS_CHANNELS, OrderError, fit_text, sign_ticket
 from central.sales.tickets import release_ticket, ticket_view
 from central.store import tables as t
-from central.store.runs import bump_version, write_seats, write_standing
+from central.store.runs import LoadedRun, bump_version, write_seats, write_standing
 from protocol.errors import ErrorCode
 from protocol.ids import new_ticket_id
 from protocol.messages import ChangeRequest, ChangeResponse, RefundResponse
@@ -52,58 +54,89 @@ def change(
 ) -> ChangeResponse:
     """Swap an issued ticket for another journey atomically."""
     now = ctx.now()
+    old = _changeable(conn, ctx, ticket_id, req.id_number, now)
+    new_run, placement = _new_place(conn, ctx, old, req, now)
+    price = new_run.info.price_fen(req.seat_class, placement.board, placement.dest)
+    difference = price - old.price_fen
+    fee = ctx.refunds.fee_fen(-difference, old.departs_at, now) if difference < 0 else 0
+    new = _issue_replacement(conn, ctx, new_run, old, placement, price, req.id_number)
+    old_run = ctx.cache.for_write(conn, old.run_id)
+    release_ticket(conn, old_run, old, "changed", now, replaced_by=new.ticket_id, fee_fen=fee)
+    feed.record_revoked(conn, old_run, old, "changed", now)
+    return ChangeResponse(
+        old_ticket_id=ticket_id,
+        ticket=ticket_view(new_run.info, new),
+        price_difference_fen=difference,
+        fee_fen=fee,
+    )
+
+
+def _changeable(
+    conn: Connection, ctx: SalesContext, ticket_id: str, id_number: str, now: datetime
+) -> Any:
+    """The issued ticket to change, once its holder is proven and its train not gone."""
     old = _issued_ticket(conn, ticket_id)
-    if ctx.keys.holder_key(req.id_number) != old.id_key:
+    if ctx.keys.holder_key(id_number) != old.id_key:
         raise OrderError(f"ID number does not match ticket {ticket_id}", ErrorCode.HOLDER_MISMATCH)
     if now >= old.departs_at:
         raise OrderError(
             f"ticket {ticket_id} has departed; it cannot be changed", ErrorCode.TOO_LATE
         )
-    new_run = ctx.cache.for_write(conn, ctx.cache.run_id(conn, req.train, req.date))
-    a, b = new_run.info.journey(req.from_station, req.to_station)
-    if now >= new_run.info.departs(a):
+    return old
+
+
+def _new_place(
+    conn: Connection, ctx: SalesContext, old: Any, req: ChangeRequest, now: datetime
+) -> tuple[LoadedRun, Placement]:
+    """Take the new journey's place (the old one is still held: no overlap in between)."""
+    run = ctx.cache.for_write(conn, ctx.cache.run_id(conn, req.train, req.date))
+    a, b = run.info.journey(req.from_station, req.to_station)
+    if now >= run.info.departs(a):
         raise OrderError(f"train {req.train} has left {req.from_station}", ErrorCode.TOO_LATE)
-    departs, arrives = new_run.info.departs(a), new_run.info.arrives(b)
-    check_holders(conn, [old.id_key], departs, arrives, except_ticket=ticket_id)
+    departs, arrives = run.info.departs(a), run.info.arrives(b)
+    check_holders(conn, [old.id_key], departs, arrives, except_ticket=old.ticket_id)
     seller = None if old.channel in STATIONLESS_CHANNELS else old.station
-    placement = new_run.inventory.allocate(req.seat_class, a, b, 1, seller)[0]
-    price = new_run.info.price_fen(req.seat_class, a, b)
-    difference = price - old.price_fen
-    fee = ctx.refunds.fee_fen(-difference, old.departs_at, now) if difference < 0 else 0
-    bump_version(conn, new_run)
+    placement = run.inventory.allocate(req.seat_class, a, b, 1, seller)[0]
+    bump_version(conn, run)
     if placement.seat is None:
-        write_standing(conn, new_run, placement.seat_class)
+        write_standing(conn, run, placement.seat_class)
     else:
-        write_seats(conn, new_run, [placement.seat])
+        write_seats(conn, run, [placement.seat])
+    return run, placement
+
+
+def _issue_replacement(
+    conn: Connection,
+    ctx: SalesContext,
+    run: LoadedRun,
+    old: Any,
+    placement: Placement,
+    price: int,
+    id_number: str,
+) -> Any:
+    """Insert, sign and publish the new ticket; returns its row."""
+    now = ctx.now()
     new_id = new_ticket_id()
-    row = _changed_row(old, new_id, new_run.run_id, placement, price, departs, arrives, now)
-    row["id_hash"] = passenger_hash(new_id, req.id_number, is_id_number=True).hex()
+    times = (run.info.departs(placement.board), run.info.arrives(placement.dest), now)
+    row = _changed_row(old, new_id, run.run_id, placement, price, times)
+    row["id_hash"] = passenger_hash(new_id, id_number, is_id_number=True).hex()
     conn.execute(insert(t.tickets).values(row))
-    old_run = ctx.cache.for_write(conn, old.run_id)
-    release_ticket(conn, old_run, old, "changed", now, replaced_by=new_id, fee_fen=fee)
-    feed.record_revoked(conn, old_run, old, "changed", now)
-    new_row = _ticket(conn, new_id)
-    token = sign_ticket(ctx, new_run, new_row)
+    token = sign_ticket(ctx, run, _ticket(conn, new_id))
     conn.execute(t.tickets.update().where(t.tickets.c.ticket_id == new_id).values(token=token))
-    feed.record_issued(conn, new_run, new_row, token, now)
-    return ChangeResponse(
-        old_ticket_id=ticket_id,
-        ticket=ticket_view(new_run.info, _ticket(conn, new_id)),
-        price_difference_fen=difference,
-        fee_fen=fee,
-    )
+    new = _ticket(conn, new_id)
+    feed.record_issued(conn, run, new, token, now)
+    return new
 
 
 def _changed_row(
     old: Any,
     new_id: str,
     run_id: int,
-    placement: Any,
+    placement: Placement,
     price: int,
-    departs: Any,
-    arrives: Any,
-    now: Any,
+    times: tuple[datetime, datetime, datetime],
 ) -> dict[str, Any]:
+    departs, arrives, now = times
     return {
         "ticket_id": new_id,
         "order_id": old.order_id,
