@@ -52,6 +52,8 @@ class CentralSettings(BaseModel):
     refund_minimum_fee_fen: Annotated[int, Field(ge=0)] = 200
     writer_batch: Annotated[int, Field(ge=1, le=1000)] = 64
     housekeeping_seconds: Annotated[float, Field(gt=0, le=3600)] = 5.0
+    # a retry comes within minutes; answers are kept far longer, then forgotten
+    idempotency_days: Annotated[int, Field(ge=1, le=365)] = 7
 
     def refund_policy(self) -> RefundPolicy:
         """The refund fee schedule these settings describe."""

@@ -11,12 +11,15 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from functools import partial
 
 from fastapi import FastAPI
 
 from central import presale
 from central.api import routes_operator, routes_sales
 from central.api.errors import install_error_handlers
+from central.api.idempotency import forget_old
 from central.api.limits import BodyLimit
 from central.api.service import CentralService
 from central.sales import orders
@@ -69,12 +72,14 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAP
 
 
 async def _housekeeping(svc: CentralService, interval: float) -> None:
-    """Expire held orders and run due pre-allocations and releases, forever."""
+    """Expire held orders, run due pre-allocations and releases, forget old answers."""
     while True:
         await asyncio.sleep(interval)
         try:
             expired = await svc.writer.run(lambda conn: orders.expire_due(conn, svc.ctx))
             done = await svc.writer.run(lambda conn: presale.run_due(conn, svc.ctx))
+            horizon = svc.now() - timedelta(days=svc.ctx.settings.idempotency_days)
+            await svc.writer.run(partial(forget_old, before=horizon))
             if expired or done:
                 log.info("housekeeping: %d orders expired; %s", expired, "; ".join(done))
         except Exception:

@@ -16,10 +16,11 @@ from datetime import datetime
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import Connection
+from sqlalchemy import Connection, delete, select
 
 from central.api.errors import error_body, status_for
 from central.store import fastsql
+from central.store import tables as t
 from protocol.errors import ErrorCode, StationKitError
 
 MAX_KEY_LENGTH = 128
@@ -99,6 +100,21 @@ def run_once(
     }
     fastsql.run(conn, STORE_ANSWER, row)
     return answer
+
+
+def forget_old(conn: Connection, before: datetime, limit: int = 5000) -> int:
+    """Drop stored answers older than ``before`` (a bounded batch); returns how many."""
+    stale = (
+        select(t.idempotency.c.scope, t.idempotency.c.key)
+        .where(t.idempotency.c.created_at < before)
+        .limit(limit)
+    )
+    keys = conn.execute(stale).all()
+    for scope, key in keys:
+        conn.execute(
+            delete(t.idempotency).where(t.idempotency.c.scope == scope, t.idempotency.c.key == key)
+        )
+    return len(keys)
 
 
 def _answer(

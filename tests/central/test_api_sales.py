@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from conftest import Api, FakeClock, demo_runs
 from sqlalchemy import select
 
+from central.api.idempotency import forget_old
 from central.store import tables as t
 from protocol.keys import KeyRing
 from protocol.token import decode_token
@@ -207,3 +209,13 @@ def test_each_ticket_records_why_its_seat_was_chosen(loaded: Api) -> None:
             )
         ).one()
     assert row.quota_id and row.fit == f"{STOPS[0]}-{STOPS[-1]}"
+
+
+def test_old_idempotency_answers_are_forgotten(loaded: Api, clock: FakeClock) -> None:
+    first = loaded.post("/v1/orders", order_body(), key="old-key")
+    assert first.status_code == 201
+    svc = loaded.client.app.state.service  # type: ignore[attr-defined]
+    clock.advance(days=8)
+    horizon = svc.now() - timedelta(days=7)
+    assert svc.writer.call(lambda conn: forget_old(conn, horizon)) >= 1
+    assert svc.writer.call(lambda conn: forget_old(conn, horizon)) == 0
