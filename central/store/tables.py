@@ -153,6 +153,7 @@ idempotency = Table(
     Column("response", Text, nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
 )
+Index("ix_idempotency_age", idempotency.c.created_at)  # housekeeping forgets old answers
 
 audit = Table(
     "audit",
