@@ -5,7 +5,8 @@ Central runs here as it does in production: ``stationkit central serve`` process
 on a database of their own on the local PostgreSQL. The store is then read directly
 with SQLAlchemy and checked against a brute-force model: live tickets never share a
 segment of a seat, the seat rows' ``sold`` masks are the OR of their live tickets,
-and counts per OD pair come from the tickets alone.
+changed tickets point at their replacement, and counts per OD pair come from the
+tickets alone.
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ PG_ADMIN_URL = os.environ.get(
 SEAT_CLASS = "ZE"
 FARE_FEN_PER_KM = 46
 LIVE_STATUSES = ("held", "issued")
+# the ticket statuses an order of each status may hold: an issued order keeps its
+# refunded tickets and its changed ones (each replaced by a ticket of the same order)
+ORDER_TICKET_STATUSES = {
+    "held": {"held"},
+    "issued": {"issued", "refunded", "changed"},
+    "cancelled": {"cancelled"},
+    "expired": {"expired"},
+}
 BEIJING = timezone(timedelta(hours=8))
 
 # Both stores; the PostgreSQL case skips (with the reason) when no server answers.
@@ -192,6 +201,17 @@ class Train:
             "channel": "internet",
         }
 
+    def change_body(self, a: int, b: int, id_number: str) -> dict[str, Any]:
+        """``POST /v1/tickets/{id}/change`` body: to journey (a, b), the holder's ID number."""
+        return {
+            "train": self.number,
+            "date": self.day,
+            "from": self.stations[a],
+            "to": self.stations[b],
+            "class": SEAT_CLASS,
+            "id_number": id_number,
+        }
+
 
 def service_day(days_ahead: int = 60) -> date:
     """A service date well ahead: sales are open, no scheduled pre-allocation is due."""
@@ -268,6 +288,7 @@ class SeatRow:
     number: int
     sold: int
     blocked: int
+    quota_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -286,6 +307,7 @@ class TicketRow:
     price_fen: int
     fee_fen: int | None
     refund_fen: int | None
+    replaced_by: str | None = None  # the new ticket of a change
 
     @property
     def is_live(self) -> bool:
@@ -311,6 +333,15 @@ class StoreState:
     tickets: dict[str, TicketRow]
     orders: dict[str, OrderRow]
     by_passenger: dict[str, list[TicketRow]] = field(default_factory=dict)
+    quotas: frozenset[str] = frozenset()  # the run's quota ids
+
+    def replacements(self) -> set[str]:
+        """Tickets a change issued: those another ticket's ``replaced_by`` names."""
+        return {tk.replaced_by for tk in self.tickets.values() if tk.replaced_by is not None}
+
+    def quota_seats(self, quota_id: str) -> set[int]:
+        """The seats a quota holds."""
+        return {seat.seat_no for seat in self.seats.values() if seat.quota_id == quota_id}
 
     def live(self) -> list[TicketRow]:
         """Tickets holding a place (held or issued)."""
@@ -349,10 +380,21 @@ def read_store(db_url: str, train: Train) -> StoreState:
             ).scalar_one()
             seats = {
                 int(r.seat_no): SeatRow(
-                    int(r.seat_no), int(r.coach), int(r.number), int(r.sold), int(r.blocked)
+                    int(r.seat_no),
+                    int(r.coach),
+                    int(r.number),
+                    int(r.sold),
+                    int(r.blocked),
+                    str(r.quota_id),
                 )
                 for r in conn.execute(select(t.seats).where(t.seats.c.run_id == run_id))
             }
+            quotas = frozenset(
+                str(quota_id)
+                for quota_id in conn.execute(
+                    select(t.quotas.c.quota_id).where(t.quotas.c.run_id == run_id)
+                ).scalars()
+            )
             tickets = {
                 str(r.ticket_id): TicketRow(
                     ticket_id=str(r.ticket_id),
@@ -367,6 +409,7 @@ def read_store(db_url: str, train: Train) -> StoreState:
                     price_fen=int(r.price_fen),
                     fee_fen=r.fee_fen,
                     refund_fen=r.refund_fen,
+                    replaced_by=r.replaced_by,
                 )
                 for r in conn.execute(select(t.tickets).where(t.tickets.c.run_id == run_id))
             }
@@ -379,7 +422,7 @@ def read_store(db_url: str, train: Train) -> StoreState:
     by_passenger: dict[str, list[TicketRow]] = defaultdict(list)
     for ticket in tickets.values():
         by_passenger[ticket.passenger_name].append(ticket)
-    return StoreState(run_id, train.segments, seats, tickets, orders, dict(by_passenger))
+    return StoreState(run_id, train.segments, seats, tickets, orders, dict(by_passenger), quotas)
 
 
 def store_problems(state: StoreState) -> list[str]:
@@ -389,7 +432,11 @@ def store_problems(state: StoreState) -> list[str]:
     - a live ticket names the coach and number of its seat;
     - every seat row's ``sold`` mask is the OR of its live tickets' segments, and
       nothing is ``blocked`` (reuse is unlimited on the test trains);
-    - an order's status agrees with its tickets' and its total is their price.
+    - every seat belongs to a quota of the run;
+    - an order's status agrees with its tickets' and its total is the price of the
+      tickets it was held with (not of the replacements changes issued);
+    - a changed ticket names its replacement, a ticket of the same order and the
+      same passenger, and no ticket is the replacement of two.
     """
     problems: list[str] = []
     taken: dict[int, int] = defaultdict(int)
@@ -417,7 +464,10 @@ def store_problems(state: StoreState) -> list[str]:
             )
         if seat.blocked:
             problems.append(f"seat {seat.seat_no}: blocked mask {seat.blocked:b} under full reuse")
+        if seat.quota_id not in state.quotas:
+            problems.append(f"seat {seat.seat_no} is in quota {seat.quota_id!r}, not in the run")
     problems += _order_problems(state)
+    problems += _change_problems(state)
     return problems
 
 
@@ -426,21 +476,45 @@ def _order_problems(state: StoreState) -> list[str]:
     tickets_of: dict[str, list[TicketRow]] = defaultdict(list)
     for ticket in state.tickets.values():
         tickets_of[ticket.order_id].append(ticket)
-    allowed = {
-        "held": {"held"},
-        "issued": {"issued", "refunded"},
-        "cancelled": {"cancelled"},
-        "expired": {"expired"},
-    }
+    replacements = state.replacements()
     for order in state.orders.values():
         tickets = tickets_of.get(order.order_id, [])
         if not tickets:
             problems.append(f"order {order.order_id} has no tickets")
         statuses = {ticket.status for ticket in tickets}
-        if not statuses <= allowed.get(order.status, set()):
+        if not statuses <= ORDER_TICKET_STATUSES.get(order.status, set()):
             problems.append(f"order {order.order_id} is {order.status}; tickets are {statuses}")
-        if order.total_fen != sum(ticket.price_fen for ticket in tickets):
-            problems.append(f"order {order.order_id}: total differs from its tickets' prices")
+        held_with = [ticket for ticket in tickets if ticket.ticket_id not in replacements]
+        if order.total_fen != sum(ticket.price_fen for ticket in held_with):
+            problems.append(
+                f"order {order.order_id}: total {order.total_fen} differs from the prices "
+                f"of the tickets it was held with {[tk.price_fen for tk in held_with]}"
+            )
+    return problems
+
+
+def _change_problems(state: StoreState) -> list[str]:
+    problems: list[str] = []
+    replaced: dict[str, str] = {}
+    for ticket in sorted(state.tickets.values(), key=lambda tk: tk.ticket_id):
+        new_id = ticket.replaced_by
+        if ticket.status != "changed":
+            if new_id is not None:
+                problems.append(
+                    f"{ticket.status} ticket {ticket.ticket_id} is replaced by {new_id}"
+                )
+            continue
+        new = state.tickets.get(new_id) if new_id is not None else None
+        if new is None:
+            problems.append(f"changed ticket {ticket.ticket_id}: no replacement ({new_id})")
+            continue
+        if (new.order_id, new.passenger_name) != (ticket.order_id, ticket.passenger_name):
+            problems.append(f"changed ticket {ticket.ticket_id} replaced by another's: {new}")
+        if new.status not in ORDER_TICKET_STATUSES["issued"]:
+            problems.append(f"ticket {new.ticket_id} replacing {ticket.ticket_id} is {new.status}")
+        first = replaced.setdefault(new.ticket_id, ticket.ticket_id)
+        if first != ticket.ticket_id:
+            problems.append(f"ticket {new.ticket_id} replaces both {first} and {ticket.ticket_id}")
     return problems
 
 
