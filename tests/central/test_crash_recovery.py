@@ -278,8 +278,9 @@ class Operator:
     """The operator thread: ``ADJUSTMENTS`` temporary adjustments at seeded moments.
 
     Each moves a seat between two common quotas, so what sells stays the same while
-    the run's quotas and seat rows change under the storm. An unanswered one is
-    not retried here: it is in doubt like any other call.
+    the run's quotas and seat rows change under the storm. One that gets no answer
+    is sent again with its key until one comes (or the storm ends): each attempt
+    is kept, the unanswered ones in doubt like any other call.
     """
 
     def __init__(self, url: str, train: Train, journal: Journal, seed: int) -> None:
@@ -294,8 +295,12 @@ class Operator:
                 if stop.wait(self.rng.uniform(*ADJUST_DELAY_S)):
                     return
                 call = Call("adjust", self.path, adjustment_body(f"STORM-{n + 1}"), new_key())
-                call.send(self.client)
-                self.journal.keep(call)
+                while True:  # until answered: the same key, as a careful operator would
+                    call.send(self.client)
+                    self.journal.keep(call)
+                    if call.answered or stop.wait(RETRY_PAUSE_S):
+                        break
+                    call = dataclasses.replace(call, status=None, answer=None)
                 if call.answered and not expected_answer(call):
                     self.journal.fail(f"adjust {call.body}: {call.status} {call.answer}")
         except Exception as exc:
