@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from central.inventory import Quota, SeatState, TrainInventory
+from central.inventory import Purpose, Quota, SeatState, ShareMode, TrainInventory
 from central.inventory.errors import InventoryError
 from central.store import fastsql
 from central.store import tables as t
@@ -229,8 +229,6 @@ def write_quotas(conn: Connection, run_id: int, quotas: list[Quota]) -> None:
 
 
 def _read_quotas(conn: Connection, run_id: int) -> list[Quota]:
-    from central.inventory import Purpose, ShareMode
-
     rows = conn.execute(
         select(t.quotas).where(t.quotas.c.run_id == run_id).order_by(t.quotas.c.position)
     )
