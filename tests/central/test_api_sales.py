@@ -219,3 +219,22 @@ def test_old_idempotency_answers_are_forgotten(loaded: Api, clock: FakeClock) ->
     horizon = svc.now() - timedelta(days=7)
     assert svc.writer.call(lambda conn: forget_old(conn, horizon)) >= 1
     assert svc.writer.call(lambda conn: forget_old(conn, horizon)) == 0
+
+
+def test_shared_quota_sells_remote_station_tickets_in_its_group(loaded: Api) -> None:
+    quota = next(q for q in G["quotas"] if q.get("share", {}).get("mode") == "group")
+    board, group = quota["station"], G["groups"][quota["share"]["group"]]
+    sharer = next(code for code in group if code != board and code in STOPS)
+    outsider = next(code for code in STOPS if code not in group)
+    journey = {"train": G["train"], "date": G["date"], "from": board, "to": STOPS[-1]}
+
+    def seats_at(station: str) -> int:
+        answer = loaded.get("/v1/availability", params={**journey, "station": station}).json()
+        return int(next(c["seats"] for c in answer["classes"] if c["class"] == quota["class"]))
+
+    assert seats_at(sharer) == seats_at(outsider) + quota["seats"]
+    tvm = device_token(loaded, "tvm-sharer", "tvm", sharer)
+    body = order_body(**journey, station=sharer, **{"class": quota["class"]})
+    held = loaded.post("/v1/orders", body, headers=tvm)
+    assert held.status_code == 201, held.text
+    assert held.json()["tickets"][0]["remote"] is True
