@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import engine_bench, http_bench
+from bench import engine_bench, http_bench, writer_bench
 from bench.report import RESULTS_PATH, table, write_results
 from bench.workload import service_date
 
@@ -22,7 +22,7 @@ from bench.workload import service_date
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=("engine", "http"), default=None)
+    parser.add_argument("--only", choices=("engine", "writer", "http"), default=None)
     parser.add_argument("--keep", action="store_true", help="keep the HTTP run's directory")
     parser.add_argument("--output", type=Path, default=RESULTS_PATH)
     return parser.parse_args(argv)
@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "engine"):
             print("engine: selling 1,000-seat runs out ...", file=sys.stderr)
             results.update(engine_bench.run())
+        if args.only in (None, "writer"):
+            print("writer: loading 100 runs, then holds without HTTP ...", file=sys.stderr)
+            results.update(writer_bench.run())
         if args.only in (None, "http"):
             print("http: loading 100 runs, then wrk ...", file=sys.stderr)
             results.update(http_bench.run(service_date(), keep=args.keep))
