@@ -19,14 +19,13 @@ from central.inventory.engine import Placement
 from central.sales import feed
 from central.sales.context import SalesContext
 from central.sales.holders import check_holders
-from central.sales.orders import STATIONLESS_CHANNELS, OrderError, fit_text, sign_ticket
-from central.sales.tickets import release_ticket, ticket_view
+from central.sales.orders import STATIONLESS_CHANNELS, OrderError, sign_ticket
+from central.sales.tickets import Holder, Sale, release_ticket, ticket_row, ticket_view
 from central.store import tables as t
 from central.store.runs import LoadedRun, bump_version, write_seats, write_standing
 from protocol.errors import ErrorCode
 from protocol.ids import new_ticket_id
 from protocol.messages import ChangeRequest, ChangeResponse, RefundResponse
-from protocol.token import passenger_hash
 
 
 def refund(conn: Connection, ctx: SalesContext, ticket_id: str) -> RefundResponse:
@@ -118,51 +117,15 @@ def _issue_replacement(
     now = ctx.now()
     new_id = new_ticket_id()
     times = (run.info.departs(placement.board), run.info.arrives(placement.dest), now)
-    row = _changed_row(old, new_id, run.run_id, placement, price, times)
-    row["id_hash"] = passenger_hash(new_id, id_number, is_id_number=True).hex()
-    conn.execute(insert(t.tickets).values(row))
+    holder = Holder(old.passenger_name, old.id_masked, old.id_key, id_number)
+    sale = Sale(old.order_id, old.channel, old.station)
+    row = ticket_row(new_id, run.run_id, placement, holder, sale, price, times)
+    conn.execute(insert(t.tickets).values({**row, "status": "issued", "issued_at": now}))
     token = sign_ticket(ctx, run, _ticket(conn, new_id))
     conn.execute(t.tickets.update().where(t.tickets.c.ticket_id == new_id).values(token=token))
     new = _ticket(conn, new_id)
     feed.record_issued(conn, run, new, token, now)
     return new
-
-
-def _changed_row(
-    old: Any,
-    new_id: str,
-    run_id: int,
-    placement: Placement,
-    price: int,
-    times: tuple[datetime, datetime, datetime],
-) -> dict[str, Any]:
-    departs, arrives, now = times
-    return {
-        "ticket_id": new_id,
-        "order_id": old.order_id,
-        "run_id": run_id,
-        "seat_class": placement.seat_class,
-        "board": placement.board,
-        "dest": placement.dest,
-        "seat_no": placement.seat,
-        "coach": placement.coach,
-        "number": placement.number,
-        "quota_id": placement.quota_id,
-        "fit": fit_text(placement),
-        "is_remote": placement.is_remote,
-        "passenger_name": old.passenger_name,
-        "id_masked": old.id_masked,
-        "id_key": old.id_key,
-        "name_hash": passenger_hash(new_id, old.passenger_name).hex(),
-        "price_fen": price,
-        "status": "issued",
-        "departs_at": departs,
-        "arrives_at": arrives,
-        "channel": old.channel,
-        "station": old.station,
-        "created_at": now,
-        "issued_at": now,
-    }
 
 
 def _issued_ticket(conn: Connection, ticket_id: str) -> Any:

@@ -20,14 +20,21 @@ from central.inventory.engine import Placement
 from central.sales import feed
 from central.sales.context import SalesContext
 from central.sales.holders import check_holders
-from central.sales.tickets import release_ticket, ticket_view
+from central.sales.tickets import (
+    Holder,
+    Sale,
+    mask_id,
+    release_ticket,
+    ticket_row,
+    ticket_view,
+)
 from central.store import fastsql
 from central.store import tables as t
 from central.store.runs import LoadedRun, bump_version, write_seats, write_standing
 from protocol.errors import ErrorCode, StationKitError
 from protocol.ids import new_order_id, new_ticket_id
 from protocol.messages import OrderRequest, OrderView, PaymentRequest, PaymentView
-from protocol.token import TicketClaims, encode_token, passenger_hash
+from protocol.token import TicketClaims, encode_token
 
 STATIONLESS_CHANNELS = frozenset({"phone", "internet", "sms"})
 TIME_COLUMNS = ("departs_at", "arrives_at", "created_at")
@@ -120,9 +127,10 @@ def _store_hold(
     a, b = placements[0].board, placements[0].dest
     price = run.info.price_fen(req.seat_class, a, b)
     times = (run.info.departs(a), run.info.arrives(b), held.created_at)
+    sale = Sale(held.order_id, req.channel, req.station)
     rows = [
-        _ticket_row(held.order_id, run, req, p, passenger, key, price, times)
-        for p, passenger, key in zip(placements, req.passengers, holder_keys, strict=True)
+        ticket_row(new_ticket_id(), run.run_id, place, holder, sale, price, times)
+        for place, holder in zip(placements, _holders(req, holder_keys), strict=True)
     ]
     fastsql.run(
         conn,
@@ -296,44 +304,11 @@ def sign_ticket(ctx: SalesContext, run: LoadedRun, ticket: Any) -> str:
     return encode_token(claims, ctx.keys.active)
 
 
-def _ticket_row(
-    order_id: str,
-    run: LoadedRun,
-    req: OrderRequest,
-    placement: Placement,
-    passenger: Any,
-    holder_key: str,
-    price: int,
-    times: tuple[datetime, datetime, datetime],
-) -> dict[str, Any]:
-    departs, arrives, now = times
-    ticket_id = new_ticket_id()
-    return {
-        "ticket_id": ticket_id,
-        "order_id": order_id,
-        "run_id": run.run_id,
-        "seat_class": str(req.seat_class),
-        "board": placement.board,
-        "dest": placement.dest,
-        "seat_no": placement.seat,
-        "coach": placement.coach,
-        "number": placement.number,
-        "quota_id": placement.quota_id,
-        "fit": fit_text(placement),
-        "is_remote": placement.is_remote,
-        "passenger_name": passenger.name,
-        "id_masked": mask_id(passenger.id_number),
-        "id_key": holder_key,
-        "name_hash": passenger_hash(ticket_id, passenger.name).hex(),
-        "id_hash": passenger_hash(ticket_id, passenger.id_number, is_id_number=True).hex(),
-        "price_fen": price,
-        "status": "held",
-        "departs_at": departs,
-        "arrives_at": arrives,
-        "channel": req.channel,
-        "station": req.station,
-        "created_at": now,
-    }
+def _holders(req: OrderRequest, holder_keys: list[str]) -> list[Holder]:
+    return [
+        Holder(p.name, mask_id(p.id_number), key, p.id_number)
+        for p, key in zip(req.passengers, holder_keys, strict=True)
+    ]
 
 
 def _stored_times(conn: Connection, row: dict[str, Any]) -> dict[str, Any]:
@@ -346,16 +321,3 @@ def _write_placements(conn: Connection, run: LoadedRun, placements: list[Placeme
     write_seats(conn, run, [p.seat for p in placements if p.seat is not None])
     for seat_class in {p.seat_class for p in placements if p.seat is None}:
         write_standing(conn, run, seat_class)
-
-
-def fit_text(placement: Placement) -> str | None:
-    """Why a seat was chosen, as stored on the ticket: the free run it came from."""
-    return None if placement.fit is None else "-".join(placement.fit)
-
-
-def mask_id(id_number: str) -> str:
-    """Keep the first four and last four characters of an ID number for display."""
-    text = id_number.strip()
-    if len(text) <= 8:
-        return text[:2] + "*" * (len(text) - 2)
-    return text[:4] + "*" * (len(text) - 8) + text[-4:]

@@ -2,16 +2,88 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, select, update
 
+from central.inventory.engine import Placement
 from central.sales.holders import LIVE_STATUSES
 from central.store import tables as t
 from central.store.runs import LoadedRun, bump_version, write_seats, write_standing
 from central.timetable import RunInfo
 from protocol.messages import TicketView
+from protocol.token import passenger_hash
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The passenger a ticket is for: shown name, masked ID, the real-name key.
+
+    ``id_number`` is used only to bind the token to its holder; it is not stored.
+    """
+
+    name: str
+    id_masked: str
+    id_key: str
+    id_number: str
+
+
+@dataclass(frozen=True)
+class Sale:
+    """The order a ticket belongs to and where it was sold."""
+
+    order_id: str
+    channel: str
+    station: str | None
+
+
+def ticket_row(
+    ticket_id: str,
+    run_id: int,
+    placement: Placement,
+    holder: Holder,
+    sale: Sale,
+    price: int,
+    times: tuple[datetime, datetime, datetime],
+) -> dict[str, Any]:
+    """A new ticket row (status held): its place, holder, sale and journey times."""
+    departs, arrives, now = times
+    return {
+        "ticket_id": ticket_id,
+        "order_id": sale.order_id,
+        "run_id": run_id,
+        "seat_class": str(placement.seat_class),
+        "board": placement.board,
+        "dest": placement.dest,
+        "seat_no": placement.seat,
+        "coach": placement.coach,
+        "number": placement.number,
+        "quota_id": placement.quota_id,
+        "fit": None if placement.fit is None else "-".join(placement.fit),  # why this seat
+        "is_remote": placement.is_remote,
+        "passenger_name": holder.name,
+        "id_masked": holder.id_masked,
+        "id_key": holder.id_key,
+        "name_hash": passenger_hash(ticket_id, holder.name).hex(),
+        "id_hash": passenger_hash(ticket_id, holder.id_number, is_id_number=True).hex(),
+        "price_fen": price,
+        "status": "held",
+        "departs_at": departs,
+        "arrives_at": arrives,
+        "channel": sale.channel,
+        "station": sale.station,
+        "created_at": now,
+    }
+
+
+def mask_id(id_number: str) -> str:
+    """Keep the first four and last four characters of an ID number for display."""
+    text = id_number.strip()
+    if len(text) <= 8:
+        return text[:2] + "*" * (len(text) - 2)
+    return text[:4] + "*" * (len(text) - 8) + text[-4:]
 
 
 def ticket_view(info: RunInfo, row: Any) -> TicketView:
