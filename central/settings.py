@@ -41,7 +41,11 @@ class CentralSettings(BaseModel):
     database_url: str = DEFAULT_DB_URL
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
-    workers: Annotated[int, Field(ge=1, le=64)] = 1  # server processes sharing one store
+    workers: Annotated[int, Field(ge=1, le=64)] = 1  # HTTP server processes sharing one store
+    # One writer process changes the store for every HTTP process (``serve`` starts it);
+    # without it each HTTP process writes through a thread of its own.
+    writer_process: bool = False
+    writer_socket: str | None = None  # set by ``serve`` for its HTTP processes
     operator_token: str | None = None
     keys_dir: str = "var/keys"
     hold_minutes: Annotated[int, Field(ge=1, le=120)] = 10

@@ -20,7 +20,7 @@ import logging
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -43,16 +43,71 @@ class _Job:
 
 
 Outcome = tuple[_Job, Any, BaseException | None]
+Result = tuple[Any, BaseException | None]  # a command's result, or its business error
+
+
+class BatchRunner:
+    """Runs a batch of commands in one transaction on the store; one commit for all."""
+
+    def __init__(self, engine: Engine, cache: RunCache) -> None:
+        self.engine = engine
+        self.cache = cache
+        self._lock_fd = _writer_lock_file(engine)
+
+    def run(self, commands: Sequence[Command]) -> list[Result]:
+        """Each command's result or business error, in order, after the commit."""
+        try:
+            with self._store_lock(), self.engine.begin() as conn:
+                self.cache.begin(conn)
+                results = [self._run_one(conn, command) for command in commands]
+        except Exception as exc:  # a command crashed, or the commit or connection failed
+            self.cache.forget_all()  # the inventories may hold what was rolled back
+            if len(commands) > 1:
+                return [self.run([command])[0] for command in commands]
+            log.exception("store transaction failed")
+            return [(None, exc)]
+        return results
+
+    def close(self) -> None:
+        """Let go of the store's lock file."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    @contextlib.contextmanager
+    def _store_lock(self) -> Iterator[None]:
+        """Writers of several processes on one SQLite file take turns through a file lock.
+
+        SQLite's own busy handler sleeps and polls, so a waiting process can
+        starve for seconds; a blocking ``flock`` hands the store over at once.
+        """
+        if self._lock_fd is None:
+            yield
+            return
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    @staticmethod
+    def _run_one(conn: Connection, command: Command) -> Result:
+        try:
+            return command(conn), None
+        except StationKitError as exc:
+            # A business refusal: commands refuse before changing anything, except
+            # what they change on purpose first (an expired hold gives its seats back).
+            return None, exc
 
 
 class Writer:
-    """Runs commands against the store, serially, with group commit."""
+    """Runs commands against the store from a thread of its own, serially, with group commit."""
 
     def __init__(self, engine: Engine, cache: RunCache, batch_max: int = 64) -> None:
         self.engine = engine
         self.cache = cache
         self.batch_max = batch_max
-        self._lock_fd = _writer_lock_file(engine)
+        self._runner = BatchRunner(engine, cache)
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name="central-writer", daemon=True)
         self._thread.start()
@@ -78,8 +133,7 @@ class Writer:
         """Finish what is queued and stop the thread."""
         self._queue.put(None)
         self._thread.join(timeout=30)
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
+        self._runner.close()
 
     def _loop(self) -> None:
         while True:
@@ -96,46 +150,8 @@ class Writer:
                     self._queue.put(None)
                     break
                 batch.append(more)
-            self._run_batch(batch)
-
-    def _run_batch(self, batch: list[_Job]) -> None:
-        try:
-            with self._store_lock(), self.engine.begin() as conn:
-                self.cache.begin(conn)
-                outcomes = [self._run_one(conn, job) for job in batch]
-        except Exception as exc:  # a command crashed, or the commit or connection failed
-            self.cache.forget_all()  # the inventories may hold what was rolled back
-            if len(batch) > 1:
-                for job in batch:
-                    self._run_batch([job])
-                return
-            log.exception("store transaction failed")
-            outcomes = [(batch[0], None, exc)]
-        _settle(outcomes)
-
-    @contextlib.contextmanager
-    def _store_lock(self) -> Iterator[None]:
-        """Writers of several processes on one SQLite file take turns through a file lock.
-
-        SQLite's own busy handler sleeps and polls, so a waiting process can
-        starve for seconds; a blocking ``flock`` hands the store over at once.
-        """
-        if self._lock_fd is None:
-            yield
-            return
-        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-
-    def _run_one(self, conn: Connection, job: _Job) -> Outcome:
-        try:
-            return job, job.command(conn), None
-        except StationKitError as exc:
-            # A business refusal: commands refuse before changing anything, except
-            # what they change on purpose first (an expired hold gives its seats back).
-            return job, None, exc
+            results = self._runner.run([job.command for job in batch])
+            _settle([(job, *result) for job, result in zip(batch, results, strict=True)])
 
 
 def _writer_lock_file(engine: Engine) -> int | None:

@@ -11,18 +11,15 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from functools import partial
 
 from fastapi import FastAPI
 
-from central import presale
 from central.api import routes_operator, routes_sales
 from central.api.errors import install_error_handlers
-from central.api.idempotency import forget_old
 from central.api.limits import BodyLimit
 from central.api.service import CentralService
-from central.sales import orders
+from central.housekeeping import chores, report
 from central.sales.context import Clock, system_clock
 from central.settings import CentralSettings
 
@@ -42,13 +39,16 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAP
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = CentralService.start(settings, clock)
         app.state.service = svc
-        task = asyncio.create_task(_housekeeping(svc, settings.housekeeping_seconds))
+        # A split server's writer process keeps house for every HTTP process.
+        task = None if svc.writer is None else asyncio.create_task(_housekeeping(svc))
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await svc.disconnect()
             svc.stop()
 
     app = FastAPI(
@@ -71,16 +71,14 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAP
     return app
 
 
-async def _housekeeping(svc: CentralService, interval: float) -> None:
-    """Expire held orders, run due pre-allocations and releases, forget old answers."""
+async def _housekeeping(svc: CentralService) -> None:
+    """Run the housekeeping chores through the writer thread every few seconds."""
+    writer = svc.writer
+    if writer is None:
+        return
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(svc.ctx.settings.housekeeping_seconds)
         try:
-            expired = await svc.writer.run(lambda conn: orders.expire_due(conn, svc.ctx))
-            done = await svc.writer.run(lambda conn: presale.run_due(conn, svc.ctx))
-            horizon = svc.now() - timedelta(days=svc.ctx.settings.idempotency_days)
-            await svc.writer.run(partial(forget_old, before=horizon))
-            if expired or done:
-                log.info("housekeeping: %d orders expired; %s", expired, "; ".join(done))
+            report(*await writer.run(partial(chores, ctx=svc.ctx)))
         except Exception:
             log.exception("housekeeping failed; retrying at the next interval")

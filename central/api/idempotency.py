@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import orjson
 from pydantic import BaseModel
@@ -74,7 +75,7 @@ def run_once(
     fingerprint: str,
     now: datetime,
     status: int,
-    command: Callable[[Connection], BaseModel | dict[str, object]],
+    command: Callable[[Connection], BaseModel | dict[str, Any]],
 ) -> StoredAnswer:
     """Run ``command`` unless this key was seen; store and return the answer."""
     if conn.dialect.name == "postgresql":
@@ -118,7 +119,7 @@ def forget_old(conn: Connection, before: datetime, limit: int = 5000) -> int:
 
 
 def _answer(
-    conn: Connection, status: int, command: Callable[[Connection], BaseModel | dict[str, object]]
+    conn: Connection, status: int, command: Callable[[Connection], BaseModel | dict[str, Any]]
 ) -> StoredAnswer:
     try:
         result = command(conn)

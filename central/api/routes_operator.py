@@ -7,19 +7,17 @@ actor, in the same transaction as the change.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
-from central import audit, operations, presale
-from central.api.auth import AuthError, Principal, register_device
+from central import audit
+from central.api.auth import AuthError, Principal
 from central.api.errors import json_response
-from central.api.routes_sales import ERRORS, TrainParam, answer, service
+from central.api.routes_sales import ERRORS, TrainParam, answer, body_text, service
 from central.api.service import OPERATOR_ONLY, CentralService
-from central.sales.context import SalesContext
 from central.stats import sales_stats
 from central.store import tables as t
 from protocol.errors import ErrorCode
@@ -33,6 +31,7 @@ from protocol.messages import (
 from protocol.timetable import TrainRunSpec
 
 router = APIRouter(prefix="/v1")
+BODY_COMMANDS = frozenset({"adjust", "standing", "preallocate"})  # run commands with a body
 
 
 class DeviceRequest(BaseModel):
@@ -52,45 +51,21 @@ def operator(svc: CentralService, request: Request) -> Principal:
     return principal
 
 
-def run_id_of(svc: CentralService, conn: Connection, train: str, date: dt.date) -> int:
-    """A run id inside a writer command."""
-    return svc.ctx.cache.run_id(conn, train, date)
-
-
-RunAction = Callable[[Connection, SalesContext, int, str], object]
-
-
-async def on_run(request: Request, train: str, date: dt.date, action: RunAction) -> Response:
-    """Run an audited operator command on one train run, once per Idempotency-Key."""
+async def on_run(request: Request, train: str, date: dt.date, command: str) -> Response:
     svc = service(request)
     who = operator(svc, request)
-    stored = await svc.mutate(
-        request,
-        who,
-        200,
-        lambda conn: action(conn, svc.ctx, run_id_of(svc, conn, train, date), who.name),
-    )
-    return answer(stored)
+    args = {"train": train, "date": date.isoformat(), "actor": who.name}
+    if command in BODY_COMMANDS:
+        args["body"] = await body_text(request)
+    return answer(await svc.mutate(request, who, 200, command, args))
 
 
 @router.post("/train-runs", status_code=201, responses=ERRORS)
 async def load_train_run(request: Request, body: TrainRunSpec) -> Response:
-    """Load one train run's timetable, seats, quotas, fares and policies."""
     svc = service(request)
     who = operator(svc, request)
-
-    def command(conn: Connection) -> dict[str, object]:
-        run_id = operations.load_train_run(conn, svc.ctx, body, who.name)
-        run = svc.ctx.cache.for_write(conn, run_id)
-        return {
-            "run_id": run_id,
-            "train": body.train,
-            "date": body.date.isoformat(),
-            "seats": len(run.inventory.seats),
-            "quotas": operations.quota_summary(run),
-        }
-
-    return answer(await svc.mutate(request, who, 201, command))
+    args = {"actor": who.name, "body": await body_text(request)}
+    return answer(await svc.mutate(request, who, 201, "load_train_run", args))
 
 
 @router.get("/train-runs", responses=ERRORS)
@@ -128,11 +103,7 @@ async def quotas(request: Request, train: str, date: dt.date) -> Response:
     """The run's quotas with purpose, station, sharing and seats."""
     svc = service(request)
     operator(svc, request)
-    run = await svc.writer.run(
-        lambda conn: svc.ctx.cache.for_write(conn, run_id_of(svc, conn, train, date))
-    )
-    with svc.ctx.cache.lock:
-        return json_response({"quotas": operations.quota_summary(run)})
+    return json_response(await svc.query("quotas", {"train": train, "date": date.isoformat()}))
 
 
 @router.get("/train-runs/{train}/{date}/od-matrix", responses=ERRORS)
@@ -145,23 +116,14 @@ async def od_matrix(
     """Seats sellable for every OD pair and class: ``classes[c][a][b]``."""
     svc = service(request)
     svc.principal(request)
-    run = await svc.writer.run(
-        lambda conn: svc.ctx.cache.for_write(conn, run_id_of(svc, conn, train, date))
-    )
-    with svc.ctx.cache.lock:
-        matrix = {str(c): run.inventory.od_matrix(c, station) for c in run.info.seat_classes()}
-    return json_response({"stops": run.info.codes, "classes": matrix})
+    args = {"train": train, "date": date.isoformat(), "station": station}
+    return json_response(await svc.query("od_matrix", args))
 
 
 @router.post("/train-runs/{train}/{date}/adjustments", responses=ERRORS)
 async def adjust(request: Request, train: str, date: dt.date, body: AdjustmentRequest) -> Response:
     """Temporary adjustment: move seats between quotas (audited)."""
-    return await on_run(
-        request,
-        train,
-        date,
-        lambda conn, ctx, run_id, actor: operations.adjust_quota(conn, ctx, run_id, body, actor),
-    )
+    return await on_run(request, train, date, "adjust")
 
 
 @router.post("/train-runs/{train}/{date}/standing", responses=ERRORS)
@@ -169,12 +131,7 @@ async def standing(
     request: Request, train: str, date: dt.date, body: StandingAdjustmentRequest
 ) -> Response:
     """Set a class's standing capacity (audited)."""
-    return await on_run(
-        request,
-        train,
-        date,
-        lambda conn, ctx, run_id, actor: operations.adjust_standing(conn, ctx, run_id, body, actor),
-    )
+    return await on_run(request, train, date, "standing")
 
 
 @router.post("/train-runs/{train}/{date}/preallocation", responses=ERRORS)
@@ -182,20 +139,13 @@ async def preallocation(
     request: Request, train: str, date: dt.date, body: PreallocationRunRequest
 ) -> Response:
     """Run automatic pre-allocation now (forecast supplied or from past sales)."""
-    return await on_run(
-        request,
-        train,
-        date,
-        lambda conn, ctx, run_id, actor: presale.preallocate(
-            conn, ctx, run_id, body.forecast, actor
-        ),
-    )
+    return await on_run(request, train, date, "preallocate")
 
 
 @router.post("/train-runs/{train}/{date}/release", responses=ERRORS)
 async def release(request: Request, train: str, date: dt.date) -> Response:
     """Give unsold pre-allocated seats back to the common pool now."""
-    return await on_run(request, train, date, presale.release)
+    return await on_run(request, train, date, "release")
 
 
 @router.get("/audit", response_model=list[AuditRecord], responses=ERRORS)
@@ -231,17 +181,5 @@ async def create_device(request: Request, body: DeviceRequest) -> Response:
     svc = service(request)
     who = operator(svc, request)
 
-    def command(conn: Connection) -> dict[str, Any]:
-        token = register_device(conn, body.device_id, body.kind, body.station, svc.now())
-        audit.record(
-            conn,
-            at=svc.now(),
-            actor=who.name,
-            action="device.register",
-            run_id=None,
-            reason="device registered",
-            detail=body.model_dump(),
-        )
-        return {"device_id": body.device_id, "token": token}
-
-    return answer(await svc.mutate(request, who, 201, command))
+    args = {"actor": who.name, "device": body.model_dump()}
+    return answer(await svc.mutate(request, who, 201, "register_device", args))

@@ -7,25 +7,18 @@ idempotent by key, run by the writer and answered after its commit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from pydantic import BaseModel
-from sqlalchemy import Connection, select
 
 from central.api.auth import AuthError, Principal
 from central.api.errors import json_response
 from central.api.idempotency import StoredAnswer
 from central.api.service import CentralService
-from central.sales import aftersales, feed, orders
-from central.sales.context import SalesContext
-from central.sales.orders import OrderError
-from central.sales.tickets import ticket_view
-from central.store import tables as t
+from central.commands import Args
+from central.sales import feed
 from protocol.errors import ErrorCode
 from protocol.messages import (
-    AvailabilityClass,
     AvailabilityResponse,
     ChangeRequest,
     ChangeResponse,
@@ -71,14 +64,16 @@ def check_channel(principal: Principal, body: OrderRequest) -> None:
         )
 
 
-SaleCommand = Callable[[Connection, SalesContext], BaseModel]
-
-
-async def sale(request: Request, command: SaleCommand) -> Response:
+async def sale(request: Request, command: str, args: Args) -> Response:
     """Run a selling command for a seller, once per Idempotency-Key, answered after commit."""
     svc = service(request)
     principal = seller(svc, request)
-    return answer(await svc.mutate(request, principal, 200, lambda conn: command(conn, svc.ctx)))
+    return answer(await svc.mutate(request, principal, 200, command, args))
+
+
+async def body_text(request: Request) -> str:
+    """The request body as it came (already validated): the writer reads it as JSON."""
+    return (await request.body()).decode()
 
 
 def answer(stored: StoredAnswer) -> Response:
@@ -97,24 +92,8 @@ async def availability(
 ) -> Response:
     """Seats and standing places sellable now per class, with the fare (exact)."""
     svc = service(request)
-    with svc.engine.connect().execution_options(read_only=True) as conn:
-        run_id = svc.ctx.cache.run_id(conn, train, date)
-    run = await svc.fresh_run(run_id)
-    with svc.ctx.cache.lock:
-        a, b = run.info.journey(from_station, to_station)
-        classes = [
-            AvailabilityClass(
-                seat_class=c,
-                seats=(left := run.inventory.availability(c, a, b, station)).seats,
-                standing=left.standing,
-                price_fen=run.info.price_fen(c, a, b),
-            )
-            for c in run.info.seat_classes()
-        ]
-    body = AvailabilityResponse(
-        train=train, date=date, from_station=from_station, to_station=to_station, classes=classes
-    )
-    return json_response(body.model_dump(mode="json", by_alias=True))
+    args = {"train": train, "date": date.isoformat(), "from": from_station, "to": to_station}
+    return json_response(await svc.query("availability", {**args, "station": station}))
 
 
 @router.post("/orders", status_code=201, response_model=OrderView, responses=ERRORS)
@@ -123,9 +102,7 @@ async def create_order(request: Request, body: OrderRequest) -> Response:
     svc = service(request)
     principal = seller(svc, request)
     check_channel(principal, body)
-    stored = await svc.mutate(
-        request, principal, 201, lambda conn: orders.hold(conn, svc.ctx, body)
-    )
+    stored = await svc.mutate(request, principal, 201, "hold", {"body": await body_text(request)})
     return answer(stored)
 
 
@@ -134,32 +111,32 @@ async def get_order(request: Request, order_id: str) -> Response:
     """An order with its tickets (tokens once issued)."""
     svc = service(request)
     svc.principal(request)
-    view = await svc.writer.run(lambda conn: orders.order_view(conn, svc.ctx, order_id))
-    return json_response(view.model_dump(mode="json", by_alias=True))
+    return json_response(await svc.query("order", {"order_id": order_id}))
 
 
 @router.post("/orders/{order_id}/pay", response_model=OrderView, responses=ERRORS)
 async def pay_order(request: Request, order_id: str, body: PaymentRequest) -> Response:
     """Pay the whole order with one method and issue its signed tickets."""
-    return await sale(request, lambda conn, ctx: orders.pay(conn, ctx, order_id, body))
+    return await sale(request, "pay", {"order_id": order_id, "body": await body_text(request)})
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderView, responses=ERRORS)
 async def cancel_order(request: Request, order_id: str) -> Response:
     """Give up a held order; the seats go back at once."""
-    return await sale(request, lambda conn, ctx: orders.cancel(conn, ctx, order_id))
+    return await sale(request, "cancel", {"order_id": order_id})
 
 
 @router.post("/tickets/{ticket_id}/refund", response_model=RefundResponse, responses=ERRORS)
 async def refund_ticket(request: Request, ticket_id: str) -> Response:
     """Refund an issued ticket with the fee schedule; the seat goes back."""
-    return await sale(request, lambda conn, ctx: aftersales.refund(conn, ctx, ticket_id))
+    return await sale(request, "refund", {"ticket_id": ticket_id})
 
 
 @router.post("/tickets/{ticket_id}/change", response_model=ChangeResponse, responses=ERRORS)
 async def change_ticket(request: Request, ticket_id: str, body: ChangeRequest) -> Response:
     """Swap a ticket for another journey atomically."""
-    return await sale(request, lambda conn, ctx: aftersales.change(conn, ctx, ticket_id, body))
+    args = {"ticket_id": ticket_id, "body": await body_text(request)}
+    return await sale(request, "change", args)
 
 
 @router.get("/tickets/{ticket_id}", response_model=TicketView, responses=ERRORS)
@@ -167,13 +144,7 @@ async def get_ticket(request: Request, ticket_id: str) -> Response:
     """One ticket and its status."""
     svc = service(request)
     svc.principal(request)
-    with svc.engine.connect().execution_options(read_only=True) as conn:
-        row = conn.execute(select(t.tickets).where(t.tickets.c.ticket_id == ticket_id)).first()
-    if row is None:
-        raise OrderError(f"no ticket {ticket_id}", ErrorCode.UNKNOWN_TICKET)
-    run = await svc.fresh_run(row.run_id)
-    view = ticket_view(run.info, row)
-    return json_response(view.model_dump(mode="json", by_alias=True))
+    return json_response(await svc.query("ticket", {"ticket_id": ticket_id}))
 
 
 @router.get("/stations/{station}/tickets", responses=ERRORS)
