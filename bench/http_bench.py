@@ -14,6 +14,7 @@ orders it really holds.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import shutil
 import sqlite3
@@ -37,6 +38,8 @@ MORE_CONNECTIONS = 32
 WARMUP_S = 4
 DURATION_S = 15
 TOKEN = "bench-operator-token"
+# Two HTTP processes parse and validate while one writer process sells and commits.
+HTTP_WORKERS = int(os.environ.get("STATIONKIT_BENCH_HTTP_WORKERS", "2"))
 LUA_SCRIPT = Path(__file__).with_name("sales.lua")
 UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
 
@@ -160,7 +163,9 @@ def measure(workdir: Path, date: dt.date) -> dict[str, float]:
     db_path = workdir / "central.db"
     db_url = f"sqlite:///{db_path}"
     load_s = load_timetable(workdir, db_url, date)
-    server = CentralProcess(db_url, free_port(), workdir, TOKEN)
+    server = CentralProcess(
+        db_url, free_port(), workdir, TOKEN, workers=HTTP_WORKERS, writer_process=True
+    )
     try:
         server.start()
         run_wrk(server.url, "W", WARMUP_S, date, latency=False)

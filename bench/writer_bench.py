@@ -70,7 +70,7 @@ def hold_all(svc: CentralService, batch: list[OrderRequest], tag: str) -> float:
     now = svc.now()
     started = time.perf_counter()
     futures = [
-        svc.writer.submit(partial(_hold_once, svc, req, f"{tag}{n}", now))
+        svc.local_writer.submit(partial(_hold_once, svc, req, f"{tag}{n}", now))
         for n, req in enumerate(batch)
     ]
     for future in futures:
@@ -92,7 +92,7 @@ def run() -> dict[str, float]:
         svc = CentralService.start(settings)
         try:
             for spec in validated(timetable(RUNS, service_date())):
-                svc.writer.call(partial(_load, svc, spec))
+                svc.local_writer.call(partial(_load, svc, spec))
             batch = requests(WARMUP_HOLDS + MEASURED_HOLDS)
             hold_all(svc, batch[:WARMUP_HOLDS], "warm")
             seconds = hold_all(svc, batch[WARMUP_HOLDS:], "measure")

@@ -20,6 +20,8 @@ from protocol.ids import station_code
 OPERATOR_TOKEN_ENV = "STATIONKIT_OPERATOR_TOKEN"
 DEFAULT_DB_URL = "sqlite:///var/central.db"
 
+SETTINGS_ENV = "STATIONKIT_CENTRAL_SETTINGS"  # how `serve` hands its settings to children
+
 
 class SettingsError(ValueError):
     """A settings file is missing, unreadable or wrong; the message says where."""

@@ -78,9 +78,10 @@ class WriterServer:
     def serve_forever(self) -> None:
         """Answer requests and keep house until ``stop``; then close everything."""
         next_chores = time.monotonic() + self.interval
+        parent = os.getppid()
         try:
-            while not self.stopping:
-                timeout = max(0.0, next_chores - time.monotonic())
+            while not self.stopping and os.getppid() == parent:  # orphaned: serve is gone
+                timeout = min(1.0, max(0.0, next_chores - time.monotonic()))
                 pending = self._receive(self.selector.select(timeout))
                 if pending:
                     self._answer(pending)

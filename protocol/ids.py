@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from enum import StrEnum
 from typing import NewType
 
@@ -62,8 +63,15 @@ def split_train_number(number: str) -> tuple[str, int]:
 
 
 def new_ticket_id() -> TicketId:
-    """A random 64-bit ticket id as 16 lower-case hex digits."""
-    return TicketId(secrets.token_hex(TICKET_ID_BYTES))
+    """A 64-bit ticket id as 16 lower-case hex digits: 16 bits of clock, 48 random.
+
+    The clock part (seconds, wrapping every 18 hours) puts the tickets sold
+    together next to each other in the store's index, so a batch of sales
+    writes a few index pages instead of one each; the random part keeps ids
+    unguessable and apart.
+    """
+    clock = int(time.time()) & 0xFFFF
+    return TicketId(f"{clock:04x}{secrets.token_hex(TICKET_ID_BYTES - 2)}")
 
 
 def ticket_id(text: str) -> TicketId:
@@ -74,5 +82,8 @@ def ticket_id(text: str) -> TicketId:
 
 
 def new_order_id() -> OrderId:
-    """A random order id (24 hex digits, unguessable)."""
-    return OrderId(secrets.token_hex(12))
+    """An order id of 24 hex digits: milliseconds since the epoch, then 48 random bits.
+
+    Time first, for the same index locality as ticket ids; unguessable all the same.
+    """
+    return OrderId(f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(6)}")

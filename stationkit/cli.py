@@ -47,7 +47,12 @@ def central() -> None:
     "--workers",
     type=click.IntRange(1, 64),
     default=None,
-    help="Server processes sharing the port and the store (default: settings).",
+    help="HTTP server processes sharing the port and the store (default: settings).",
+)
+@click.option(
+    "--writer-process/--no-writer-process",
+    default=None,
+    help="One writer process changes the store for every HTTP process (default: settings).",
 )
 def serve(
     db_url: str | None,
@@ -55,25 +60,53 @@ def serve(
     host: str | None,
     port: int | None,
     workers: int | None,
+    writer_process: bool | None,
 ) -> None:
     """Serve the HTTP API."""
     import os
 
     import uvicorn
 
-    from central.api.app import SETTINGS_ENV
+    from central.settings import SETTINGS_ENV
+    from central.writer_process import WriterProcess
 
     settings = _settings(config_path, database_url=db_url, host=host, port=port, workers=workers)
+    if writer_process is not None:
+        settings = settings.model_copy(update={"writer_process": writer_process})
+    supervisor = WriterProcess(settings) if settings.writer_process else None
+    if supervisor is not None:
+        socket_path = supervisor.start()
+        settings = settings.model_copy(update={"writer_socket": str(socket_path)})
     os.environ[SETTINGS_ENV] = settings.model_dump_json()  # each worker process reads it
-    uvicorn.run(
-        "central.api.app:app_from_environment",
-        factory=True,
-        workers=settings.workers,
-        host=settings.host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-    )
+    try:
+        uvicorn.run(
+            "central.api.app:app_from_environment",
+            factory=True,
+            workers=settings.workers,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+        )
+    finally:
+        if supervisor is not None:
+            supervisor.stop()
+
+
+@central.command(hidden=True)
+@click.option("--socket", "socket_path", type=click.Path(path_type=Path), required=True)
+def writer(socket_path: Path) -> None:
+    """The writer process of a split server (``serve`` starts it)."""
+    import logging
+    import os
+
+    from central.settings import SETTINGS_ENV, CentralSettings
+    from central.writer_server import serve as serve_writer
+
+    if SETTINGS_ENV not in os.environ:
+        raise click.ClickException("the writer process is started by `stationkit central serve`")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    serve_writer(CentralSettings.model_validate_json(os.environ[SETTINGS_ENV]), socket_path)
 
 
 @central.command("load-timetable")
@@ -97,7 +130,7 @@ def load_timetable(
     runs = read_timetable(path, on_date.date() if on_date else None)
     with _service(config_path, db_url) as svc:
         for spec in runs:
-            run_id = svc.writer.call(
+            run_id = svc.local_writer.call(
                 lambda conn, s=spec: operations.load_train_run(conn, svc.ctx, s, _actor())
             )
             click.echo(f"loaded {spec.train} {spec.date} as run {run_id}")
@@ -272,7 +305,7 @@ def _run_on(
             return action(conn, svc, run_id)
 
         try:
-            result = svc.writer.call(command)
+            result = svc.local_writer.call(command)
         except StationKitError as exc:
             raise click.ClickException(f"{exc.code}: {exc.message}") from exc
     click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))

@@ -6,6 +6,7 @@ The demo and the multi-process tests run central the way production does:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -43,6 +44,7 @@ class CentralProcess:
     operator_token: str
     extra_env: dict[str, str] = field(default_factory=dict)
     workers: int = 1
+    writer_process: bool = False
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -67,19 +69,26 @@ class CentralProcess:
             str(self.port),
             "--workers",
             str(self.workers),
+            "--writer-process" if self.writer_process else "--no-writer-process",
         ]
         self.workdir.mkdir(parents=True, exist_ok=True)
         with (self.workdir / f"central-{self.port}.log").open("ab") as log:
             self.process = subprocess.Popen(
-                command, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+                command,
+                cwd=self.workdir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: kill() takes every child too
             )
         self._wait_healthy()
         return self
 
     def kill(self) -> None:
-        """SIGKILL: the crash at the worst moment."""
+        """SIGKILL to every process of the server: the crash at the worst moment."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
 
     def stop(self) -> None:

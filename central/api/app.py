@@ -21,10 +21,9 @@ from central.api.limits import BodyLimit
 from central.api.service import CentralService
 from central.housekeeping import chores, report
 from central.sales.context import Clock, system_clock
-from central.settings import CentralSettings
+from central.settings import SETTINGS_ENV, CentralSettings
 
 log = logging.getLogger(__name__)
-SETTINGS_ENV = "STATIONKIT_CENTRAL_SETTINGS"  # how `serve` hands its settings to workers
 
 
 def app_from_environment() -> FastAPI:

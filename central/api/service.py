@@ -63,6 +63,13 @@ class CentralService:
         if self.remote is not None:
             await self.remote.close()
 
+    @property
+    def local_writer(self) -> Writer:
+        """The writer thread, for tools and tests that run commands in this process."""
+        if self.writer is None:
+            raise RuntimeError("this process sends its commands to the writer process")
+        return self.writer
+
     def now(self) -> datetime:
         """The injected clock."""
         return self.ctx.now()

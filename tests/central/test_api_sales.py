@@ -217,8 +217,8 @@ def test_old_idempotency_answers_are_forgotten(loaded: Api, clock: FakeClock) ->
     svc = loaded.client.app.state.service  # type: ignore[attr-defined]
     clock.advance(days=8)
     horizon = svc.now() - timedelta(days=7)
-    assert svc.writer.call(lambda conn: forget_old(conn, horizon)) >= 1
-    assert svc.writer.call(lambda conn: forget_old(conn, horizon)) == 0
+    assert svc.local_writer.call(lambda conn: forget_old(conn, horizon)) >= 1
+    assert svc.local_writer.call(lambda conn: forget_old(conn, horizon)) == 0
 
 
 def test_shared_quota_sells_remote_station_tickets_in_its_group(loaded: Api) -> None:

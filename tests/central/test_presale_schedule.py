@@ -14,7 +14,7 @@ G = demo_runs()[0]
 
 def run_due(api: Api) -> list[str]:
     svc: CentralService = api.client.app.state.service  # type: ignore[attr-defined]
-    return svc.writer.call(lambda conn: presale.run_due(conn, svc.ctx))
+    return svc.local_writer.call(lambda conn: presale.run_due(conn, svc.ctx))
 
 
 def test_presale_opening_then_release_time(loaded: Api, clock: FakeClock) -> None:

@@ -195,7 +195,7 @@ class SalesMachine(RuleBasedStateMachine):
     def time_passes(self) -> None:
         """Holds run out: the housekeeping expiry gives their seats back."""
         self.now += timedelta(minutes=11)
-        self.service.writer.call(lambda conn: orders.expire_due(conn, self.service.ctx))
+        self.service.local_writer.call(lambda conn: orders.expire_due(conn, self.service.ctx))
         self.held.clear()
 
     @invariant()
