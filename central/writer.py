@@ -53,14 +53,17 @@ class BatchRunner:
         self.engine = engine
         self.cache = cache
         self._lock_fd = _writer_lock_file(engine)
+        self._conn: Connection | None = None  # kept between batches: no pool round trip
 
     def run(self, commands: Sequence[Command]) -> list[Result]:
         """Each command's result or business error, in order, after the commit."""
         try:
-            with self._store_lock(), self.engine.begin() as conn:
+            conn = self._connection()
+            with self._store_lock(), conn.begin():
                 self.cache.begin(conn)
                 results = [self._run_one(conn, command) for command in commands]
         except Exception as exc:  # a command crashed, or the commit or connection failed
+            self._drop_connection()  # the next batch starts on a fresh one
             self.cache.forget_all()  # the inventories may hold what was rolled back
             if len(commands) > 1:
                 return [self.run([command])[0] for command in commands]
@@ -69,10 +72,22 @@ class BatchRunner:
         return results
 
     def close(self) -> None:
-        """Let go of the store's lock file."""
+        """Let go of the connection and the store's lock file."""
+        self._drop_connection()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        return self._conn
+
+    def _drop_connection(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):  # it may be what failed
+                self._conn.close()
+            self._conn = None
 
     @contextlib.contextmanager
     def _store_lock(self) -> Iterator[None]:

@@ -93,18 +93,23 @@ def store_database(kind: str, tmp_path: Path) -> Iterator[str]:
 
 
 @contextmanager
-def central_servers(db_url: str, workdir: Path, count: int) -> Iterator[list[CentralProcess]]:
+def central_servers(
+    db_url: str, workdir: Path, count: int, writer_process: bool = False
+) -> Iterator[list[CentralProcess]]:
     """``count`` central processes on one store, stopped (or killed) afterwards.
 
     They share ``workdir`` and so the key directory (``var/keys``): every process
     signs with the same keys and hashes ID numbers with the same secret, as a
     production deployment must. They start one after the other, so the first
-    creates the keys and the schema and the others find them.
+    creates the keys and the schema and the others find them. With
+    ``writer_process`` each is a split server: HTTP process and writer process.
     """
     servers: list[CentralProcess] = []
     try:
         for _ in range(count):
-            server = CentralProcess(db_url, free_port(), workdir, OPERATOR_TOKEN)
+            server = CentralProcess(
+                db_url, free_port(), workdir, OPERATOR_TOKEN, writer_process=writer_process
+            )
             servers.append(server.start())
         yield servers
     finally:

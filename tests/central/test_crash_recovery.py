@@ -601,14 +601,16 @@ def resolve_in_doubt(
     return resolved, outcome
 
 
+@pytest.mark.parametrize("writer_process", [False, True], ids=["one-process", "writer-process"])
 @pytest.mark.parametrize("store_kind", STORE_KINDS)
 def test_sigkill_during_sales_storm_loses_nothing_acknowledged(
-    store_kind: str, tmp_path: Path
+    store_kind: str, writer_process: bool, tmp_path: Path
 ) -> None:
+    """Every process of the server is killed at once (a split server's writer too)."""
     train = small_train("D7305", service_day(), stops=STOPS, seats=SEATS, coaches=2)
     with (
         store_database(store_kind, tmp_path) as db_url,
-        central_servers(db_url, tmp_path / "central", 1) as servers,
+        central_servers(db_url, tmp_path / "central", 1, writer_process) as servers,
     ):
         server = servers[0]
         load_train(server, train)
