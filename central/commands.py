@@ -16,16 +16,14 @@ from datetime import date, datetime
 from typing import Any, TypedDict
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from central import audit, operations, presale
 from central.api.auth import register_device
 from central.api.idempotency import run_once
 from central.sales import aftersales, orders
 from central.sales.context import SalesContext
-from central.sales.orders import OrderError
 from central.sales.tickets import ticket_view
-from central.store import tables as t
 from protocol.errors import ErrorCode, StationKitError
 from protocol.messages import (
     AdjustmentRequest,
@@ -130,11 +128,7 @@ def _order(conn: Connection, ctx: SalesContext, args: Args) -> Result:
 
 
 def _ticket(conn: Connection, ctx: SalesContext, args: Args) -> Result:
-    found = conn.execute(
-        select(t.tickets).where(t.tickets.c.ticket_id == args["ticket_id"])
-    ).first()
-    if found is None:
-        raise OrderError(f"no ticket {args['ticket_id']}", ErrorCode.UNKNOWN_TICKET)
+    found = aftersales.find_ticket(conn, args["ticket_id"])
     run = ctx.cache.for_write(conn, found.run_id)
     return ticket_view(run.info, found)
 

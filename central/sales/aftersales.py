@@ -121,15 +121,15 @@ def _issue_replacement(
     sale = Sale(old.order_id, old.channel, old.station)
     row = ticket_row(new_id, run.run_id, placement, holder, sale, price, times)
     conn.execute(insert(t.tickets).values({**row, "status": "issued", "issued_at": now}))
-    token = sign_ticket(ctx, run, _ticket(conn, new_id))
+    token = sign_ticket(ctx, run, find_ticket(conn, new_id))
     conn.execute(t.tickets.update().where(t.tickets.c.ticket_id == new_id).values(token=token))
-    new = _ticket(conn, new_id)
+    new = find_ticket(conn, new_id)
     feed.record_issued(conn, run, new, token, now)
     return new
 
 
 def _issued_ticket(conn: Connection, ticket_id: str) -> Any:
-    ticket = _ticket(conn, ticket_id)
+    ticket = find_ticket(conn, ticket_id)
     if ticket.status != "issued":
         raise OrderError(
             f"ticket {ticket_id} is {ticket.status}, not issued", ErrorCode.TICKET_NOT_ISSUED
@@ -137,7 +137,8 @@ def _issued_ticket(conn: Connection, ticket_id: str) -> Any:
     return ticket
 
 
-def _ticket(conn: Connection, ticket_id: str) -> Any:
+def find_ticket(conn: Connection, ticket_id: str) -> Any:
+    """A ticket row by id, or ``unknown_ticket``."""
     row = conn.execute(select(t.tickets).where(t.tickets.c.ticket_id == ticket_id)).first()
     if row is None:
         raise OrderError(f"no ticket {ticket_id}", ErrorCode.UNKNOWN_TICKET)
