@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine
 
 from central.run_cache import RunCache
+from central.store.wal_checkpoint import WalCheckpointer
 from central.store.wal_flush import WalFlusher
 from protocol.errors import ErrorCode, StationKitError
 
@@ -71,6 +72,7 @@ class BatchRunner:
         self.engine = engine
         self.cache = cache
         self.flusher = WalFlusher(engine)
+        self.checkpointer = WalCheckpointer(engine)
         self._lock_fd = _writer_lock_file(engine)
         self._conn: Connection | None = None  # kept between batches: no pool round trip
 
@@ -88,6 +90,7 @@ class BatchRunner:
                 return [self.run([command])[0] for command in commands]
             log.exception("store transaction failed")
             return [(None, exc)]
+        self.checkpointer.nudge()
         return results
 
     def after_flush(self, then: Callable[[BaseException | None], None]) -> None:
@@ -97,6 +100,7 @@ class BatchRunner:
     def close(self) -> None:
         """Flush and answer what waits; let go of the connection and the store's lock file."""
         self.flusher.close()
+        self.checkpointer.close()
         self._drop_connection()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
@@ -105,7 +109,9 @@ class BatchRunner:
     def _connection(self) -> Connection:
         if self._conn is None:
             self._conn = self.engine.connect()
-            self.flusher.prepare(self._conn.connection.driver_connection)
+            driver = self._conn.connection.driver_connection
+            self.flusher.prepare(driver)
+            self.checkpointer.prepare(driver)
         return self._conn
 
     def _drop_connection(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -38,6 +39,9 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAP
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = CentralService.start(settings, clock)
         app.state.service = svc
+        # What start-up built lives as long as the process: keep it out of the cyclic
+        # collector's full scans, each of which stalled every request for ~60 ms.
+        gc.freeze()
         # A split server's writer process keeps house for every HTTP process.
         task = None if svc.writer is None else asyncio.create_task(_housekeeping(svc))
         try:

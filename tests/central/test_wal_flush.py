@@ -8,6 +8,7 @@ they run in production; only the flush itself is held back or made to fail
 from __future__ import annotations
 
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -138,3 +139,21 @@ def _ask(path: Path, message: dict[str, Any]) -> dict[str, Any]:
             if replies:
                 reply: dict[str, Any] = replies[0]
                 return reply
+
+
+def test_the_wal_is_copied_back_beside_the_writer(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    writer = Writer(open_database(f"sqlite:///{db}"), RunCache())
+    for _ in range(20):  # a few dozen WAL pages: far below any checkpoint of the writer's own
+        writer.call(add_record)
+    deadline = time.monotonic() + WAIT_S
+    while _records_in_database_file(db) < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _records_in_database_file(db) == 20
+    writer.close()
+
+
+def _records_in_database_file(db: Path) -> int:
+    """Rows the database file itself holds, the WAL left aside."""
+    with sqlite3.connect(f"file:{db}?immutable=1", uri=True) as conn:
+        return int(conn.execute("SELECT count(*) FROM audit").fetchone()[0])
