@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from bench import engine_bench, http_bench, writer_bench
+from bench.machine import yardstick_ms
 from bench.report import RESULTS_PATH, table, write_results
 from bench.workload import service_date
 
@@ -39,19 +40,23 @@ def main(argv: list[str] | None = None) -> int:
             http_bench.wrk_binary()  # fail before the engine part when wrk is missing
         if args.only in (None, "engine"):
             print("engine: selling 1,000-seat runs out ...", file=sys.stderr)
+            results["bench.yardstick_ms_engine"] = yardstick_ms()
             results.update(engine_bench.run())
         if args.only in (None, "http"):
             print("http: loading 100 runs, then wrk ...", file=sys.stderr)
+            results["bench.yardstick_ms_http"] = yardstick_ms()
             results.update(http_bench.run(service_date(), keep=args.keep))
         # last: its large store's write-back would otherwise land in the HTTP figures
         if args.only in (None, "writer"):
             print("writer: loading 100 runs, then holds without HTTP ...", file=sys.stderr)
+            results["bench.yardstick_ms_writer"] = yardstick_ms()
             results.update(writer_bench.run())
     except http_bench.BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
     results["bench.total_s"] = time.perf_counter() - started
     results["bench.loadavg_1m_after"] = os.getloadavg()[0]
+    results["bench.yardstick_ms_after"] = yardstick_ms()  # did the machine slow down meanwhile?
     write_results(results, args.output)
     print(table(results))
     print(f"\nwrote {args.output}")
