@@ -22,8 +22,8 @@ from sqlalchemy import Connection
 
 from bench.workload import service_date, station_codes, timetable, train_numbers, validated
 from central import operations
-from central.api.idempotency import StoredAnswer, run_once
 from central.api.service import CentralService
+from central.once import StoredAnswer, run_once
 from central.sales import orders
 from central.settings import CentralSettings
 from protocol.messages import OrderRequest

@@ -19,8 +19,8 @@ from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from central import audit, operations, presale
-from central.api.auth import register_device
-from central.api.idempotency import run_once
+from central.devices import register_device
+from central.once import run_once
 from central.sales import aftersales, orders
 from central.sales.context import SalesContext
 from central.sales.tickets import ticket_view

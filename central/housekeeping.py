@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import Connection
 
 from central import presale
-from central.api.idempotency import forget_old
+from central.once import forget_old
 from central.sales import orders
 from central.sales.context import SalesContext
 

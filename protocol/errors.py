@@ -55,6 +55,50 @@ class ErrorCode(StrEnum):
     INTERNAL = "internal"
 
 
+# The HTTP status each code is answered with (the API contract).
+STATUS_BY_CODE: dict[ErrorCode, int] = {
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.HOLDER_MISMATCH: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.UNKNOWN_TRAIN: 404,
+    ErrorCode.UNKNOWN_STATION: 404,
+    ErrorCode.UNKNOWN_QUOTA: 404,
+    ErrorCode.UNKNOWN_ORDER: 404,
+    ErrorCode.UNKNOWN_TICKET: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.REQUEST_TOO_LARGE: 413,
+    ErrorCode.SOLD_OUT: 409,
+    ErrorCode.NOT_ENOUGH_SEATS: 409,
+    ErrorCode.JOURNEY_OVERLAP: 409,
+    ErrorCode.TRAIN_EXISTS: 409,
+    ErrorCode.DEVICE_EXISTS: 409,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: 409,
+    ErrorCode.ORDER_EXPIRED: 409,
+    ErrorCode.ORDER_NOT_HELD: 409,
+    ErrorCode.TICKET_NOT_ISSUED: 409,
+    ErrorCode.TOO_LATE: 409,
+    ErrorCode.AMOUNT_MISMATCH: 409,
+    ErrorCode.CARD_STATION_NOT_ACCEPTED: 409,
+    ErrorCode.NOT_REFUNDABLE: 409,
+    ErrorCode.VALIDATION_FAILED: 422,
+    ErrorCode.BAD_TIMETABLE: 422,
+    ErrorCode.BAD_JOURNEY: 422,
+    ErrorCode.STORE_BUSY: 503,
+    ErrorCode.INTERNAL: 500,
+}
+
+
+def status_for(code: ErrorCode) -> int:
+    """The HTTP status of an error code (400 for anything unlisted)."""
+    return STATUS_BY_CODE.get(code, 400)
+
+
+def error_body(code: ErrorCode | str, message: str) -> dict[str, dict[str, str]]:
+    """The JSON body of an error."""
+    return {"error": {"code": str(code), "message": message}}
+
+
 class StationKitError(Exception):
     """Base of every error we raise on purpose; carries a stable code."""
 

@@ -8,15 +8,13 @@ scopes its idempotency keys.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Engine, select
 
+from central.devices import token_hash
 from central.store import tables as t
 from protocol.errors import ErrorCode, StationKitError
 
@@ -45,11 +43,6 @@ class Principal:
         return self.role == OPERATOR
 
 
-def token_hash(token: str) -> str:
-    """How a device token is stored."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def authenticate(engine: Engine, operator_token: str | None, header: str | None) -> Principal:
     """The principal behind an Authorization header, or ``AuthError``."""
     token = _bearer(header)
@@ -66,27 +59,6 @@ def authenticate(engine: Engine, operator_token: str | None, header: str | None)
     principal = Principal(row.device_id, row.kind, row.station)
     _recent[digest] = (principal, time.monotonic() + REMEMBER_S)
     return principal
-
-
-def register_device(
-    conn: Connection, device_id: str, kind: str, station: str | None, now: datetime
-) -> str:
-    """Create a device or channel credential; the token is shown once, stored hashed."""
-    exists = conn.execute(select(t.devices).where(t.devices.c.device_id == device_id)).first()
-    if exists is not None:
-        raise StationKitError(f"device {device_id} exists already", ErrorCode.DEVICE_EXISTS)
-    token = secrets.token_urlsafe(32)
-    conn.execute(
-        insert(t.devices).values(
-            device_id=device_id,
-            kind=kind,
-            station=station,
-            token_hash=token_hash(token),
-            active=True,
-            created_at=now,
-        )
-    )
-    return token
 
 
 def _bearer(header: str | None) -> str:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from central.api.errors import error_body, json_response
-from protocol.errors import ErrorCode
+from central.api.errors import json_response
+from protocol.errors import ErrorCode, error_body
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from central.api.auth import AuthError, Principal
 from central.api.errors import json_response
-from central.api.idempotency import StoredAnswer
 from central.api.service import CentralService
 from central.commands import Args
+from central.once import StoredAnswer
 from central.sales import feed
 from protocol.errors import ErrorCode
 from protocol.messages import (

@@ -18,8 +18,9 @@ from fastapi import Request
 from sqlalchemy import Engine
 
 from central.api.auth import Principal, authenticate
-from central.api.idempotency import StoredAnswer, check_key, request_hash
+from central.api.idempotency import check_key, request_hash
 from central.commands import Args, Once, WriterRequest, perform
+from central.once import StoredAnswer
 from central.run_cache import RunCache
 from central.sales.context import Clock, SalesContext, system_clock
 from central.settings import CentralSettings

@@ -8,7 +8,7 @@ from typing import Any
 from conftest import Api, FakeClock, demo_runs
 from sqlalchemy import select
 
-from central.api.idempotency import forget_old
+from central.once import forget_old
 from central.store import tables as t
 from protocol.keys import KeyRing
 from protocol.token import decode_token
