@@ -2,10 +2,9 @@
 
 Group commit: a command waits in a queue; the writer takes every command
 waiting (up to the batch size), runs them in one transaction, commits once,
-and answers them all once the commit is on disk. One commit per batch
-instead of per sale is what lets one SQLite file take thousands of sales per
-second; the disk flush runs beside the next batch (``central.store.wal_flush``),
-and an answer is never given before its commit is durable. A command's
+and only then answers them all. A durable commit
+per batch instead of per sale is what lets one SQLite file take thousands of
+sales per second; an answer is never given before its commit. A command's
 business error keeps what the command did on purpose before refusing; any
 other error (a bug, a failed commit) rolls the batch back, drops the cached
 inventories and runs the batch's commands again one per transaction, so only
@@ -24,15 +23,13 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
 
 from central.run_cache import RunCache
 from central.store.wal_checkpoint import WalCheckpointer
-from central.store.wal_flush import WalFlusher
-from protocol.errors import ErrorCode, StationKitError
+from protocol.errors import StationKitError
 
 T = TypeVar("T")
 Command = Callable[[Connection], Any]
@@ -47,31 +44,15 @@ class _Job:
 
 
 Outcome = tuple[_Job, Any, BaseException | None]
-
-
-class StoreNotDurable(StationKitError):
-    """A batch committed but could not be flushed to disk; the request must be retried."""
-
-    def __init__(self, why: str) -> None:
-        super().__init__(
-            f"{why}; retry with the same Idempotency-Key after the restart", ErrorCode.STORE_BUSY
-        )
-
-
 Result = tuple[Any, BaseException | None]  # a command's result, or its business error
 
 
 class BatchRunner:
-    """Runs a batch of commands in one transaction on the store; one commit for all.
-
-    ``run`` returns once the batch has committed; its answers may leave only
-    through ``after_flush``, once the commit is on disk.
-    """
+    """Runs a batch of commands in one transaction on the store; one commit for all."""
 
     def __init__(self, engine: Engine, cache: RunCache) -> None:
         self.engine = engine
         self.cache = cache
-        self.flusher = WalFlusher(engine)
         self.checkpointer = WalCheckpointer(engine)
         self._lock_fd = _writer_lock_file(engine)
         self._conn: Connection | None = None  # kept between batches: no pool round trip
@@ -93,13 +74,8 @@ class BatchRunner:
         self.checkpointer.nudge()
         return results
 
-    def after_flush(self, then: Callable[[BaseException | None], None]) -> None:
-        """Call ``then`` once every batch run so far is durable (or with why not)."""
-        self.flusher.after_flush(then)
-
     def close(self) -> None:
-        """Flush and answer what waits; let go of the connection and the store's lock file."""
-        self.flusher.close()
+        """Let go of the connection, the checkpointer and the store's lock file."""
         self.checkpointer.close()
         self._drop_connection()
         if self._lock_fd is not None:
@@ -109,16 +85,12 @@ class BatchRunner:
     def _connection(self) -> Connection:
         if self._conn is None:
             self._conn = self.engine.connect()
-            driver = self._conn.connection.driver_connection
-            self.flusher.prepare(driver)
-            self.checkpointer.prepare(driver)
+            self.checkpointer.prepare(self._conn.connection.driver_connection)
         return self._conn
 
     def _drop_connection(self) -> None:
         if self._conn is not None:
             with contextlib.suppress(Exception):  # it may be what failed
-                # closed for good, not pooled: nobody else may commit without the flusher
-                self._conn.invalidate()
                 self._conn.close()
             self._conn = None
 
@@ -199,8 +171,7 @@ class Writer:
                     break
                 batch.append(more)
             results = self._runner.run([job.command for job in batch])
-            outcomes = [(job, *result) for job, result in zip(batch, results, strict=True)]
-            self._runner.after_flush(partial(_settle_durable, outcomes))
+            _settle([(job, *result) for job, result in zip(batch, results, strict=True)])
 
 
 def _writer_lock_file(engine: Engine) -> int | None:
@@ -209,12 +180,6 @@ def _writer_lock_file(engine: Engine) -> int | None:
     if not database or database == ":memory:":
         return None
     return os.open(f"{database}.writer-lock", os.O_RDWR | os.O_CREAT, 0o600)
-
-
-def _settle_durable(outcomes: list[Outcome], failure: BaseException | None) -> None:
-    if failure is not None:  # committed, but maybe not on disk: the caller must retry
-        outcomes = [(job, None, StoreNotDurable(str(failure))) for job, _, _ in outcomes]
-    _settle(outcomes)
 
 
 def _settle(outcomes: list[Outcome]) -> None:

@@ -4,20 +4,17 @@ HTTP processes parse, authenticate and validate requests, then send the
 writer process named commands (``central.commands``) over a Unix socket.
 This process owns the train-run inventories and the store's write lock and
 runs a plain single-threaded loop: take every request that has arrived on
-any connection, run them as one transaction (group commit), and run the
-housekeeping chores when they are due. One thread runs every command, so
-there are no interpreter-lock hand-offs on the hot path; a second one only
-flushes the WAL to disk (``central.store.wal_flush``) and wakes the loop
-when a batch's answers may go. Whatever arrives while a batch runs or
-flushes forms the next batch. No answer leaves before its commit is on disk.
+any connection, run them as one transaction (group commit), answer them
+all, and run the housekeeping chores when they are due. One thread means no
+interpreter-lock hand-offs on the hot path: while this process commits, the
+HTTP processes go on parsing on the other cores, and whatever arrives
+meanwhile forms the next batch. No answer leaves before its commit.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import queue
 import selectors
 import signal
 import socket
@@ -54,7 +51,6 @@ class Peer:
 
 
 Pending = tuple[Peer, Any, WriterRequest]  # who asked, their request id, the request
-Reply = tuple[Peer, Any, Any, BaseException | None]  # to whom, request id, value, error
 
 
 class WriterServer:
@@ -76,9 +72,7 @@ class WriterServer:
         self.selector.register(self.listener, selectors.EVENT_READ, None)
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._wake_reader.setblocking(False)
-        self._wake_writer.setblocking(False)
         self.selector.register(self._wake_reader, selectors.EVENT_READ, "wake")
-        self._durable: queue.SimpleQueue[Reply] = queue.SimpleQueue()  # answers free to go
         self.stopping = False
 
     def serve_forever(self) -> None:
@@ -100,22 +94,17 @@ class WriterServer:
     def stop(self, *_: object) -> None:
         """Finish the batch in hand, then stop (safe from a signal handler)."""
         self.stopping = True
-        self._wake()
+        self._wake_writer.send(b"x")  # wakes the loop's select at once
 
     def close(self) -> None:
-        """Flush and answer what is committed, then close every connection and the store."""
-        self.runner.close()
-        self._deliver()  # best effort: a peer that cannot take it now retries by key
+        """Close every connection and the store."""
         for key in list(self.selector.get_map().values()):
             key.fileobj.close()  # type: ignore[union-attr]
         self.selector.close()
         self._wake_writer.close()
         self.path.unlink(missing_ok=True)
+        self.runner.close()
         self.engine.dispose()
-
-    def _wake(self) -> None:
-        with contextlib.suppress(OSError):  # full (a wake-up is pending anyway) or closed
-            self._wake_writer.send(b"x")
 
     def _receive(self, events: list[tuple[selectors.SelectorKey, int]]) -> list[Pending]:
         pending: list[Pending] = []
@@ -124,9 +113,6 @@ class WriterServer:
                 self._accept()
                 continue
             if key.data == "wake":
-                with contextlib.suppress(BlockingIOError):
-                    self._wake_reader.recv(4096)
-                self._deliver()
                 continue
             peer: Peer = key.data
             if mask & selectors.EVENT_WRITE:
@@ -157,33 +143,11 @@ class WriterServer:
         for start in range(0, len(pending), self.batch_max):
             batch = pending[start : start + self.batch_max]
             commands = [partial(perform, ctx=self.ctx, request=request) for _, _, request in batch]
-            replies = [
-                (peer, request_id, value, error)
-                for (peer, request_id, _), (value, error) in zip(
-                    batch, self.runner.run(commands), strict=True
-                )
-            ]
-            self.runner.after_flush(partial(self._on_durable, replies))
-
-    def _on_durable(self, replies: list[Reply], failure: BaseException | None) -> None:
-        """The flusher's call: these answers may go (or, after a failed flush, may not)."""
-        if failure is not None:
-            replies = [(peer, rid, None, failure) for peer, rid, _, _ in replies]
-            self.stopping = True  # what the disk holds is unknown: restart and recover
-        for reply in replies:
-            self._durable.put(reply)
-        self._wake()
-
-    def _deliver(self) -> None:
-        peers: dict[int, Peer] = {}
-        while True:
-            try:
-                peer, request_id, value, error = self._durable.get_nowait()
-            except queue.Empty:
-                break
-            peer.outbox += encode(_reply(request_id, value, error))
-            peers[id(peer)] = peer
-        for peer in peers.values():
+            for (peer, request_id, _), (value, error) in zip(
+                batch, self.runner.run(commands), strict=True
+            ):
+                peer.outbox += encode(_reply(request_id, value, error))
+        for peer in {peer.sock.fileno(): peer for peer, _, _ in pending}.values():
             self._flush(peer)
 
     def _flush(self, peer: Peer) -> None:
