@@ -64,6 +64,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAP
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
+    app.include_router(routes_sales.selling)
     app.include_router(routes_sales.router)
     app.include_router(routes_operator.router)
 
