@@ -89,11 +89,19 @@ def db_time(conn: Connection, value: datetime) -> Any:
     """A timezone-aware time as the store keeps it (UTC text on SQLite)."""
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store; every time must be aware")
-    return _sqlite_text(value) if conn.dialect.name == "sqlite" else value
+    if conn.dialect.name != "sqlite":
+        return value
+    if value.tzinfo is UTC:  # the clock's times: each new, so not worth a cache entry
+        return _utc_text(value)
+    return _local_text(value)
 
 
-@lru_cache(maxsize=4096)
-def _sqlite_text(value: datetime) -> str:
-    """Stop times repeat in every sale of a run: format each once."""
+def _utc_text(value: datetime) -> str:
     # isoformat writes the same text as SQLITE_TIME_FORMAT, several times faster
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+@lru_cache(maxsize=8192)
+def _local_text(value: datetime) -> str:
+    """Stop times (local, with an offset) repeat in every sale of a run: convert each once."""
+    return _utc_text(value.astimezone(UTC))
