@@ -1,9 +1,9 @@
 """How fast this machine runs Python right now: a yardstick beside each part's figures.
 
 The same code measures very differently from one session's machine to the
-next (a shared virtual machine's speed varies by twofold here). A fixed pure-Python
-workload, timed before and after the benchmarks, lets figures from
-different runs be compared: a slower yardstick explains slower sales.
+next (a shared virtual machine's speed varies by twofold here). A fixed
+pure-Python workload, timed before each part and at the end, lets figures
+from different runs be compared: a slower yardstick explains slower sales.
 """
 
 from __future__ import annotations
