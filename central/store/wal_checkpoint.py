@@ -28,7 +28,6 @@ class WalCheckpointer:
     def __init__(self, engine: Engine, interval_s: float = INTERVAL_S) -> None:
         self.engine = engine
         self.interval_s = interval_s
-        self.checkpoints = 0  # how many have run (a figure for tests and logs)
         self._enabled = _has_wal(engine)
         self._committed = threading.Event()
         self._stopping = threading.Event()
@@ -70,7 +69,6 @@ class WalCheckpointer:
     def _checkpoint(self, raw: Any) -> None:
         try:
             raw.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            self.checkpoints += 1
         except Exception:  # a failed copy leaves the WAL whole: the backstop will copy it
             log.exception("background WAL checkpoint failed")
 
