@@ -155,21 +155,14 @@ def preallocate(
     forecast: Path | None,
 ) -> None:
     """Run automatic pre-allocation for one train run now."""
-    from central import presale
     from protocol.messages import PreallocationRunRequest
 
-    entries = None
-    if forecast is not None:
-        entries = PreallocationRunRequest.model_validate(
-            {"forecast": json.loads(forecast.read_text())}
-        ).forecast
-    _run_on(
-        train,
-        service_date,
-        db_url,
-        config_path,
-        lambda conn, svc, run_id: presale.preallocate(conn, svc.ctx, run_id, entries, _actor()),
-    )
+    try:
+        entries = json.loads(forecast.read_text()) if forecast is not None else None
+        body = PreallocationRunRequest.model_validate({"forecast": entries})
+    except ValueError as exc:
+        raise click.ClickException(f"bad forecast file {forecast}: {exc}") from exc
+    _run_on("preallocate", train, service_date, db_url, config_path, body)
 
 
 @central.command()
@@ -181,15 +174,7 @@ def release(
     train: str, service_date: dt.datetime, db_url: str | None, config_path: Path | None
 ) -> None:
     """Release unsold pre-allocated seats of one run to the common pool now."""
-    from central import presale
-
-    _run_on(
-        train,
-        service_date,
-        db_url,
-        config_path,
-        lambda conn, svc, run_id: presale.release(conn, svc.ctx, run_id, _actor()),
-    )
+    _run_on("release", train, service_date, db_url, config_path)
 
 
 @central.command()
@@ -212,17 +197,10 @@ def adjust(
     config_path: Path | None,
 ) -> None:
     """Temporary adjustment: move seats between existing quotas (audited)."""
-    from central import operations
     from protocol.messages import AdjustmentRequest
 
     req = AdjustmentRequest(from_quota=from_quota, to_quota=to_quota, seats=seats, reason=reason)
-    _run_on(
-        train,
-        service_date,
-        db_url,
-        config_path,
-        lambda conn, svc, run_id: operations.adjust_quota(conn, svc.ctx, run_id, req, _actor()),
-    )
+    _run_on("adjust", train, service_date, db_url, config_path, req)
 
 
 @central.command("quotas")
@@ -234,17 +212,7 @@ def quotas(
     train: str, service_date: dt.datetime, db_url: str | None, config_path: Path | None
 ) -> None:
     """Show a run's quotas."""
-    from central import operations
-
-    _run_on(
-        train,
-        service_date,
-        db_url,
-        config_path,
-        lambda conn, svc, run_id: {
-            "quotas": operations.quota_summary(svc.ctx.cache.for_write(conn, run_id))
-        },
-    )
+    _run_on("quotas", train, service_date, db_url, config_path)
 
 
 @central.command("rotate-key")
@@ -294,18 +262,24 @@ def _service(config_path: Path | None, db_url: str | None) -> Iterator[Any]:
 
 
 def _run_on(
-    train: str, service_date: dt.datetime, db_url: str | None, config_path: Path | None, action: Any
+    command: str,
+    train: str,
+    service_date: dt.datetime,
+    db_url: str | None,
+    config_path: Path | None,
+    body: Any = None,
 ) -> None:
+    """Run a named writer command on one train run, as the operator API does; print its answer."""
+    from central.commands import WriterRequest, perform
     from protocol.errors import StationKitError
 
+    args = {"train": train, "date": service_date.date().isoformat(), "actor": _actor()}
+    if body is not None:
+        args["body"] = body.model_dump_json(by_alias=True)
     with _service(config_path, db_url) as svc:
-
-        def command(conn: Any) -> Any:
-            run_id = svc.ctx.cache.run_id(conn, train, service_date.date())
-            return action(conn, svc, run_id)
-
+        request = WriterRequest(name=command, args=args)
         try:
-            result = svc.local_writer.call(command)
+            result = svc.local_writer.call(lambda conn: perform(conn, svc.ctx, request))
         except StationKitError as exc:
             raise click.ClickException(f"{exc.code}: {exc.message}") from exc
     click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))

@@ -101,3 +101,15 @@ def test_errors_are_clear_and_change_nothing(store: str) -> None:
     assert result.exit_code != 0 and "unknown_quota" in result.output
     missing = CliRunner().invoke(main, ["central", "quotas", "G9", "2027-01-10", "--db", store])
     assert missing.exit_code != 0 and "unknown_train" in missing.output
+
+
+@pytest.mark.parametrize(
+    "text", ["{not json", '[{"from": "BJP", "to": "SHH", "class": "YZ", "passengers": -1}]']
+)
+def test_a_bad_forecast_file_is_refused_clearly(store: str, tmp_path: Path, text: str) -> None:
+    forecast = tmp_path / "forecast.json"
+    forecast.write_text(text)
+    command = ["central", "preallocate", "K51", "2027-01-10", "--forecast", str(forecast)]
+    result = CliRunner().invoke(main, [*command, "--db", store])
+    assert result.exit_code == 1 and "bad forecast file" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
