@@ -88,6 +88,30 @@ def settings(tmp_path: Path, store_url: str) -> CentralSettings:
     )
 
 
+def tiny_run(**overrides: Any) -> dict[str, Any]:
+    """Three stops, one seat of ZE, two standing places."""
+    run: dict[str, Any] = {
+        "train": "G7001",
+        "date": "2026-12-03",
+        "stops": [
+            {"station": "AAA", "name": "甲", "km": 0, "depart": "2026-12-03T08:00:00+08:00"},
+            {
+                "station": "BBB",
+                "name": "乙",
+                "km": 50,
+                "arrive": "2026-12-03T08:30:00+08:00",
+                "depart": "2026-12-03T08:32:00+08:00",
+            },
+            {"station": "CCC", "name": "丙", "km": 120, "arrive": "2026-12-03T09:10:00+08:00"},
+        ],
+        "coaches": [{"coach": 1, "class": "ZE", "seats": 1}],
+        "standing": {"ZE": 2},
+        "fares": {"ZE": 46},
+    }
+    run.update(overrides)
+    return run
+
+
 def demo_runs() -> list[dict[str, Any]]:
     runs: list[dict[str, Any]] = json.loads(DEMO_TIMETABLE.read_text())
     return runs

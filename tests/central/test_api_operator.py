@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import Api, FakeClock, demo_runs
+from conftest import Api, FakeClock, demo_runs, tiny_run
 from fastapi.testclient import TestClient
 
 G = demo_runs()[0]  # G111, 16 stops, classes SW / ZY / ZE, reuse off at VNP
@@ -364,30 +364,6 @@ def test_standing_capacity_adjustment_and_refusal_below_sold(loaded: Api) -> Non
     assert availability(loaded, "VNP", "AOH")["SW"]["standing"] == 0
     no_class = loaded.post(f"{RUN}/standing", {"class": "YZ", "capacity": 1, "reason": "x"})
     assert no_class.status_code == 422 and error_code(no_class) == "bad_journey"
-
-
-def tiny_run(**overrides: Any) -> dict[str, Any]:
-    """Three stops, one seat of ZE, two standing places."""
-    run: dict[str, Any] = {
-        "train": "G7001",
-        "date": "2026-12-03",
-        "stops": [
-            {"station": "AAA", "name": "甲", "km": 0, "depart": "2026-12-03T08:00:00+08:00"},
-            {
-                "station": "BBB",
-                "name": "乙",
-                "km": 50,
-                "arrive": "2026-12-03T08:30:00+08:00",
-                "depart": "2026-12-03T08:32:00+08:00",
-            },
-            {"station": "CCC", "name": "丙", "km": 120, "arrive": "2026-12-03T09:10:00+08:00"},
-        ],
-        "coaches": [{"coach": 1, "class": "ZE", "seats": 1}],
-        "standing": {"ZE": 2},
-        "fares": {"ZE": 46},
-    }
-    run.update(overrides)
-    return run
 
 
 def tiny_order() -> dict[str, Any]:

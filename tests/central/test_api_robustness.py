@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import OPERATOR_TOKEN, Api, FakeClock, demo_runs
+from conftest import OPERATOR_TOKEN, Api, FakeClock, demo_runs, tiny_run
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -384,27 +384,12 @@ ORDER = {
     "station": "TIP",
     "passengers": [{"name": "旅客", "id_number": "110101199001019999"}],
 }
-TIMETABLE = {
-    "train": "G7001",
-    "date": "2026-12-03",
-    "stops": [
-        {"station": "AAA", "name": "甲", "km": 0, "depart": "2026-12-03T08:00:00+08:00"},
-        {
-            "station": "BBB",
-            "name": "乙",
-            "km": 50,
-            "arrive": "2026-12-03T08:30:00+08:00",
-            "depart": "2026-12-03T08:32:00+08:00",
-        },
-        {"station": "CCC", "name": "丙", "km": 120, "arrive": "2026-12-03T09:10:00+08:00"},
-    ],
-    "coaches": [{"coach": 1, "class": "ZE", "seats": 4}],
-    "standing": {"ZE": 2},
-    "fares": {"ZE": 46},
-    "reuse": {"enabled": True, "no_reuse_stations": [], "max_splits": 1},
-    "quotas": [{"quota": "q1", "class": "ZE", "seats": 1, "purpose": "station", "station": "BBB"}],
-    "preallocation": {"share_percent": 30, "opens_days_before": 15, "release_minutes_before": 60},
-}
+TIMETABLE = tiny_run(
+    coaches=[{"coach": 1, "class": "ZE", "seats": 4}],
+    reuse={"enabled": True, "no_reuse_stations": [], "max_splits": 1},
+    quotas=[{"quota": "q1", "class": "ZE", "seats": 1, "purpose": "station", "station": "BBB"}],
+    preallocation={"share_percent": 30, "opens_days_before": 15, "release_minutes_before": 60},
+)
 ADJUSTMENT = {"from_quota": "COMMON-ZE", "to_quota": "jinan_ze", "seats": 1, "reason": "r"}
 NEW_QUOTA_ADJUSTMENT = {
     **ADJUSTMENT,
