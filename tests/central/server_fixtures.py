@@ -197,24 +197,23 @@ class Train:
     def order_body(self, a: int, b: int, passengers: list[tuple[str, str]]) -> dict[str, Any]:
         """``POST /v1/orders`` body for journey (a, b); passengers as (name, id number)."""
         return {
-            "train": self.number,
-            "date": self.day,
-            "from": self.stations[a],
-            "to": self.stations[b],
-            "class": SEAT_CLASS,
+            **self.journey(a, b),
             "passengers": [{"name": name, "id_number": number} for name, number in passengers],
             "channel": "internet",
         }
 
     def change_body(self, a: int, b: int, id_number: str) -> dict[str, Any]:
         """``POST /v1/tickets/{id}/change`` body: to journey (a, b), the holder's ID number."""
+        return {**self.journey(a, b), "id_number": id_number}
+
+    def journey(self, a: int, b: int) -> dict[str, Any]:
+        """Train, date, stations and class of journey (a, b), as request bodies name them."""
         return {
             "train": self.number,
             "date": self.day,
             "from": self.stations[a],
             "to": self.stations[b],
             "class": SEAT_CLASS,
-            "id_number": id_number,
         }
 
 

@@ -77,6 +77,17 @@ def timetable(reuse: dict[str, Any], standing: int) -> dict[str, Any]:
     }
 
 
+def journey(od: tuple[int, int], seat_class: str) -> dict[str, Any]:
+    """Train, date, stations and class of a journey, as request bodies name them."""
+    return {
+        "train": "P1",
+        "date": DAY.isoformat(),
+        "from": STATIONS[od[0]],
+        "to": STATIONS[od[1]],
+        "class": seat_class,
+    }
+
+
 class SalesMachine(RuleBasedStateMachine):
     """The selling API under random use, checked against the store after each step."""
 
@@ -129,11 +140,7 @@ class SalesMachine(RuleBasedStateMachine):
             self.people += 1
             passengers.append({"name": f"P{self.people}", "id_number": f"ID{self.people:08d}"})
         body = {
-            "train": "P1",
-            "date": DAY.isoformat(),
-            "from": STATIONS[od[0]],
-            "to": STATIONS[od[1]],
-            "class": seat_class,
+            **journey(od, seat_class),
             "passengers": passengers,
             "channel": "internet" if seller is None else "window",
             "station": seller,
@@ -178,14 +185,7 @@ class SalesMachine(RuleBasedStateMachine):
             name = conn.execute(
                 select(t.tickets.c.passenger_name).where(t.tickets.c.ticket_id == ticket)
             ).scalar_one()
-        body = {
-            "train": "P1",
-            "date": DAY.isoformat(),
-            "from": STATIONS[od[0]],
-            "to": STATIONS[od[1]],
-            "class": seat_class,
-            "id_number": f"ID{int(name[1:]):08d}",
-        }
+        body = {**journey(od, seat_class), "id_number": f"ID{int(name[1:]):08d}"}
         response = self.post(f"/v1/tickets/{ticket}/change", body)
         assert response.status_code in (200, 409), response.text
         if response.status_code == 200:
