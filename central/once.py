@@ -101,4 +101,5 @@ def _answer(
         return StoredAnswer(status_for(exc.code), orjson.dumps(error_body(exc.code, exc.message)))
     if isinstance(result, BaseModel):
         return StoredAnswer(status, result.model_dump_json(by_alias=True).encode())
-    return StoredAnswer(status, orjson.dumps(result))
+    # times as pydantic writes them (UTC as "Z"), whichever way an answer was built
+    return StoredAnswer(status, orjson.dumps(result, option=orjson.OPT_UTC_Z))

@@ -25,6 +25,7 @@ from central.sales.tickets import (
     Sale,
     mask_id,
     release_ticket,
+    ticket_json,
     ticket_row,
     ticket_view,
 )
@@ -79,8 +80,12 @@ class OrderError(StationKitError):
     """An order cannot do what was asked; the code says why."""
 
 
-def hold(conn: Connection, ctx: SalesContext, req: OrderRequest) -> OrderView:
-    """Hold seats for every passenger of the request, or nothing."""
+def hold(conn: Connection, ctx: SalesContext, req: OrderRequest) -> dict[str, Any]:
+    """Hold seats for every passenger of the request, or nothing; the ``OrderView`` answer.
+
+    The answer is plain JSON values, built from what was just written (not
+    read back, and not validated again: the sale's busiest path).
+    """
     now = ctx.now()
     run = ctx.cache.for_write(conn, ctx.cache.run_id(conn, req.train, req.date))
     a, b = run.info.journey(req.from_station, req.to_station)
@@ -93,17 +98,15 @@ def hold(conn: Connection, ctx: SalesContext, req: OrderRequest) -> OrderView:
     held = HeldOrder(new_order_id(), now + timedelta(minutes=ctx.settings.hold_minutes), now)
     rows = _store_hold(conn, run, req, held, placements, holder_keys)
     _write_placements(conn, run, placements)
-    # Answered from what was just written: no need to read the order back.
-    tickets = [ticket_view(run.info, SimpleNamespace(**row, token=None)) for row in rows]
-    total = sum(ticket.price_fen for ticket in tickets)
-    return OrderView(
-        order_id=held.order_id,
-        status="held",
-        expires_at=held.expires_at,
-        tickets=tickets,
-        total_fen=total,
-        payment=None,
-    )
+    tickets = [ticket_json(run.info, SimpleNamespace(**row, token=None)) for row in rows]
+    return {
+        "order_id": held.order_id,
+        "status": "held",
+        "expires_at": held.expires_at,
+        "tickets": tickets,
+        "total_fen": sum(ticket["price_fen"] for ticket in tickets),
+        "payment": None,
+    }
 
 
 @dataclass(frozen=True)

@@ -86,23 +86,33 @@ def mask_id(id_number: str) -> str:
     return text[:4] + "*" * (len(text) - 8) + text[-4:]
 
 
+def ticket_json(info: RunInfo, row: Any) -> dict[str, Any]:
+    """A ticket row as the API shows it (``TicketView``), as plain JSON values.
+
+    The hold's answer is sent as built here, without a model: every value
+    comes from the store or the validated timetable (a test holds it equal
+    to the model's own output).
+    """
+    return {
+        "ticket_id": row.ticket_id,
+        "passenger": row.passenger_name,
+        "coach": row.coach,
+        "seat": row.number,
+        "price_fen": row.price_fen,
+        "status": row.status,
+        "token": row.token if row.status == "issued" else None,
+        "train": info.spec.train,
+        "date": info.spec.date,
+        "from": info.codes[row.board],
+        "to": info.codes[row.dest],
+        "class": row.seat_class,
+        "remote": bool(row.is_remote),
+    }
+
+
 def ticket_view(info: RunInfo, row: Any) -> TicketView:
     """A ticket row as the API shows it."""
-    return TicketView(
-        ticket_id=row.ticket_id,
-        passenger=row.passenger_name,
-        coach=row.coach,
-        seat=row.number,
-        price_fen=row.price_fen,
-        status=row.status,
-        token=row.token if row.status == "issued" else None,
-        train=info.spec.train,
-        date=info.spec.date,
-        from_station=info.codes[row.board],
-        to_station=info.codes[row.dest],
-        seat_class=row.seat_class,
-        remote=row.is_remote,
-    )
+    return TicketView.model_validate(ticket_json(info, row))
 
 
 def release_ticket(

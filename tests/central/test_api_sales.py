@@ -11,6 +11,7 @@ from sqlalchemy import select
 from central.once import forget_old
 from central.store import tables as t
 from protocol.keys import KeyRing
+from protocol.messages import OrderView
 from protocol.token import decode_token
 
 G = demo_runs()[0]
@@ -66,6 +67,19 @@ def test_hold_pay_issue_gives_a_verifiable_token(loaded: Api) -> None:
     claims = decode_token(ticket["token"], ring)
     assert claims.ticket_id == ticket["ticket_id"]
     assert claims.holder_matches("110101199001010000")
+
+
+def test_hold_answer_is_the_order_view_the_api_documents(loaded: Api) -> None:
+    """The hold's answer is built without the model: it must be byte for byte the model's."""
+    other_passenger = [{"name": "旅客九", "id_number": "110101199001019999"}]
+    for body in [order_body(3), {**order_body(), "passengers": other_passenger, "class": "ZY"}]:
+        held = loaded.post("/v1/orders", body)
+        assert held.status_code == 201, held.text
+        view = OrderView.model_validate_json(held.content)
+        assert held.content == view.model_dump_json(by_alias=True).encode()
+        again = loaded.get(f"/v1/orders/{view.order_id}")
+        assert again.status_code == 200, again.text
+        assert OrderView.model_validate_json(again.content) == view
 
 
 def test_retry_with_same_key_returns_first_answer(loaded: Api) -> None:
