@@ -13,10 +13,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 
-from central.store.tables import metadata
+from central.store.tables import metadata, store_schema, train_runs
+
+# The store's layout version; raise it whenever a table changes in a way an
+# older store cannot be used as it is (2: versions moved to run_versions).
+SCHEMA_VERSION = 2
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 64 * 1024
@@ -36,7 +41,34 @@ def open_database(url: str) -> Engine:
             f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
         )
     metadata.create_all(engine)
+    try:
+        with engine.begin() as conn:
+            _check_schema(conn, url)
+    except IntegrityError:  # another process stamped the new store meanwhile: check again
+        with engine.begin() as conn:
+            _check_schema(conn, url)
     return engine
+
+
+class StoreSchemaError(RuntimeError):
+    """The store was laid out by another version of StationKit."""
+
+
+def _check_schema(conn: Connection, url: str) -> None:
+    """Stamp a new store with its layout version; refuse a store of another layout."""
+    found = conn.execute(select(store_schema.c.version)).scalar()
+    if found is None:
+        if conn.execute(select(func.count()).select_from(train_runs)).scalar():
+            found = 1  # made before stores were stamped
+        else:
+            conn.execute(insert(store_schema).values(version=SCHEMA_VERSION))
+            return
+    if found != SCHEMA_VERSION:
+        raise StoreSchemaError(
+            f"the store {make_url(url).render_as_string(hide_password=True)} has layout "
+            f"version {found}; this StationKit needs version {SCHEMA_VERSION}. Load the "
+            "timetable into a new store (there is no migration between these versions)."
+        )
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -61,14 +61,13 @@ def insert_run(conn: Connection, spec: TrainRunSpec, now: datetime) -> int:
             train=spec.train,
             service_date=spec.date.isoformat(),
             spec=spec.model_dump_json(by_alias=True),
-            version=0,
-            quota_version=0,
             departs_at=info.departs(0),
             presale_opens_at=info.departs(0) - timedelta(days=presale.opens_days_before),
             release_at=info.departs(0) - timedelta(minutes=presale.release_minutes_before),
             created_at=now,
         )
     ).inserted_primary_key[0]  # type: ignore[index]
+    conn.execute(insert(t.run_versions).values(run_id=run_id, version=0, quota_version=0))
     inventory = info.new_inventory()
     write_quotas(conn, run_id, inventory.quotas())
     assignment = info.initial_assignment()
@@ -112,14 +111,17 @@ def load_run(conn: Connection, run_id: int) -> LoadedRun:
     for quota in _read_quotas(conn, run_id):
         if quota.quota_id not in inventory.pools:
             inventory.add_quota(quota)
+    versions = fastsql.fetch_one(conn, READ_VERSIONS, {"run_id": run_id})
+    if versions is None:
+        raise UnknownTrain(f"train run {run_id} has no versions row")
     _apply_seats(conn, run_id, inventory, since=-1)
     _apply_standing(conn, run_id, inventory, since=-1)
-    return LoadedRun(run_id, info, inventory, int(row.version), int(row.quota_version))
+    return LoadedRun(run_id, info, inventory, int(versions[0]), int(versions[1]))
 
 
 def lock_run(conn: Connection, run_id: int) -> tuple[int, int]:
-    """Lock a run's row for this transaction; returns (version, quota_version)."""
-    statement = LOCK_RUN_PG if conn.dialect.name == "postgresql" else LOCK_RUN
+    """Lock a run's versions row for this transaction; returns (version, quota_version)."""
+    statement = LOCK_VERSIONS_PG if conn.dialect.name == "postgresql" else READ_VERSIONS
     row = fastsql.fetch_one(conn, statement, {"run_id": run_id})
     if row is None:
         raise UnknownTrain(f"no train run {run_id}")
@@ -137,9 +139,13 @@ def catch_up(conn: Connection, run: LoadedRun, version: int, quota_version: int)
     return run
 
 
-LOCK_RUN = fastsql.Statement("SELECT version, quota_version FROM train_runs WHERE run_id = :run_id")
-LOCK_RUN_PG = fastsql.Statement(LOCK_RUN.sql + " FOR UPDATE")
-BUMP_VERSION = fastsql.Statement("UPDATE train_runs SET version = :version WHERE run_id = :run_id")
+READ_VERSIONS = fastsql.Statement(
+    "SELECT version, quota_version FROM run_versions WHERE run_id = :run_id"
+)
+LOCK_VERSIONS_PG = fastsql.Statement(READ_VERSIONS.sql + " FOR UPDATE")
+BUMP_VERSION = fastsql.Statement(
+    "UPDATE run_versions SET version = :version WHERE run_id = :run_id"
+)
 WRITE_SEAT = fastsql.Statement(
     "UPDATE seats SET quota_id = :quota_id, sold = :sold, blocked = :blocked,"
     " splits = :splits, version = :version WHERE run_id = :run_id AND seat_no = :seat_no"
@@ -163,7 +169,9 @@ def bump_version(conn: Connection, run: LoadedRun, quotas_changed: bool = False)
         run.quota_version += 1
         values["quota_version"] = run.quota_version
     if quotas_changed:
-        conn.execute(update(t.train_runs).where(t.train_runs.c.run_id == run.run_id).values(values))
+        conn.execute(
+            update(t.run_versions).where(t.run_versions.c.run_id == run.run_id).values(values)
+        )
     else:
         fastsql.run(conn, BUMP_VERSION, {"run_id": run.run_id, "version": run.version})
     return run.version

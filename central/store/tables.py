@@ -33,8 +33,6 @@ train_runs = Table(
     Column("train", String(8), nullable=False),
     Column("service_date", String(10), nullable=False),
     Column("spec", Text, nullable=False),  # the timetable JSON as loaded
-    Column("version", BigInteger, nullable=False, default=0),
-    Column("quota_version", BigInteger, nullable=False, default=0),
     Column("departs_at", UtcDateTime(), nullable=False),
     Column("presale_opens_at", UtcDateTime(), nullable=False),  # automatic pre-allocation
     Column("release_at", UtcDateTime(), nullable=False),  # unsold pre-allocation goes back
@@ -42,6 +40,26 @@ train_runs = Table(
     Column("released_at", UtcDateTime()),
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("train", "service_date", name="uq_train_run"),
+)
+
+# What a process's cached inventory is compared with: every sale of a run advances
+# ``version``, a quota change ``quota_version``. Kept out of train_runs, whose rows
+# (with the timetable) fill a page each: here every run's counters share a page or
+# two, so a batch of sales on many runs rewrites one page, not one per run. On
+# PostgreSQL a seller locks the run's row here (``SELECT ... FOR UPDATE``).
+run_versions = Table(
+    "run_versions",
+    metadata,
+    Column("run_id", Integer, ForeignKey("train_runs.run_id"), primary_key=True),
+    Column("version", BigInteger, nullable=False, default=0),
+    Column("quota_version", BigInteger, nullable=False, default=0),
+)
+
+# One row: the layout version of this store (``central.store.database``).
+store_schema = Table(
+    "store_schema",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
 )
 
 quotas = Table(

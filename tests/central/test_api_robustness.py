@@ -187,11 +187,13 @@ class Server:
                     select(
                         t.train_runs.c.run_id,
                         t.train_runs.c.train,
-                        t.train_runs.c.version,
-                        t.train_runs.c.quota_version,
+                        t.run_versions.c.version,
+                        t.run_versions.c.quota_version,
                         t.train_runs.c.preallocated_at,
                         t.train_runs.c.released_at,
-                    ).order_by(t.train_runs.c.run_id)
+                    )
+                    .join_from(t.train_runs, t.run_versions)
+                    .order_by(t.train_runs.c.run_id)
                 ),
                 "quotas": rows(select(t.quotas).order_by(t.quotas.c.run_id, t.quotas.c.quota_id)),
                 "seats": rows(
