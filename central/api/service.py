@@ -86,7 +86,8 @@ class CentralService:
     ) -> StoredAnswer:
         """Run a mutating writer command once per Idempotency-Key, durably."""
         key = check_key(request.headers.get("idempotency-key"))
-        fingerprint = request_hash(request.method, request.url.path, await request.body())
+        # the path as sent (scope), not request.url: that rebuilds the whole URL per request
+        fingerprint = request_hash(request.method, request.scope["path"], await request.body())
         once = Once(scope=principal.name, key=key, fingerprint=fingerprint, status=status)
         answer = await self._perform({"name": command, "args": args, "once": once})
         return StoredAnswer(answer["status"], answer["body"].encode())

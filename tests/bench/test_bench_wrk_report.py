@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.http_bench import BenchError, parse_wrk
+from bench.http_bench import BenchError, Round, WrkReport, parse_wrk, round_figures
 
 OUTPUT = """Running 15s test @ http://127.0.0.1:41234/v1/orders
   1 threads and 32 connections
@@ -40,3 +40,28 @@ def test_figures_are_read_in_milliseconds() -> None:
 def test_output_without_a_report_is_an_error() -> None:
     with pytest.raises(BenchError, match="cannot read"):
         parse_wrk("unable to connect to 127.0.0.1:1 Connection refused\n")
+
+
+def test_the_headline_is_the_median_round_with_the_spread_beside_it() -> None:
+    def made(sales: int, p99_ms: float, writer_cpu_s: float) -> Round:
+        report = WrkReport(
+            requests=sales,
+            seconds=10.0,
+            requests_per_s=sales / 10,
+            latency_ms={"50%": 5.0, "99%": p99_ms},
+            non2xx=0,
+            socket_errors=0,
+            statuses={201: sales},
+        )
+        return Round(report, http_cpu_s=sales * 300e-6, writer_cpu_s=writer_cpu_s)
+
+    figures = round_figures(
+        [made(17000, 30.0, 9.0), made(15000, 18.0, 8.0), made(16000, 16.0, 8.0)]
+    )
+    assert figures["central.http_sales_per_s"] == pytest.approx(1600)
+    assert figures["central.http_sale_p99_ms"] == 16.0  # the median round's own p99
+    assert figures["central.http_sale_p99_ms_worst_round"] == 30.0
+    assert figures["central.http_sales_per_s_slowest_round"] == pytest.approx(1500)
+    assert figures["central.http_sales_per_s_fastest_round"] == pytest.approx(1700)
+    assert figures["central.http_cpu_us_per_sale_http"] == pytest.approx(300)
+    assert figures["central.http_cpu_us_per_sale_writer"] == pytest.approx(500)
