@@ -181,6 +181,12 @@ class TrainInventory:
         self.states[seat] = SeatState.replay(self.geo, self.reuse, remaining_sales)
         self._put_in(seat)
 
+    def release_sale(self, seat: int, a: int, b: int) -> None:
+        """Give back the seat's live sale from a to b (its other sales are replayed)."""
+        remaining = list(self.states[seat].journeys)
+        remaining.remove((a, b))  # ValueError: the seat has no such live sale (a bug)
+        self.release_seat(seat, remaining)
+
     def release_standing(self, seat_class: str, a: int, b: int) -> None:
         """Give back one standing place of journey (a, b)."""
         self._od(seat_class, a, b)

@@ -5,7 +5,8 @@ it (the *remainders*) are offered again unless the reuse policy says no. A
 remainder is not re-offered when reuse is off, when it would begin at a
 station on the no-reuse list, or when the seat has been split as often as the
 policy allows (1 = one-time reuse). Blocked segments are kept apart from sold
-ones so a refund can recompute them by replaying the seat's remaining sales.
+ones so a refund can recompute them by replaying the seat's remaining sales,
+which the state keeps in the order they were made.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class SeatState:
     sold: int = 0
     blocked: int = 0
     splits: int = 0
+    journeys: tuple[Span, ...] = ()  # the live sales, in sale order: what a refund replays
 
     @property
     def taken(self) -> int:
@@ -52,6 +54,7 @@ class SeatState:
             self.blocked &= ~journey
         r0, r1 = geo.run_containing(self.taken, a, b)
         self.sold |= journey
+        self.journeys += ((a, b),)
         if r0 == a and r1 == b:  # the journey fills its free run: nothing left to offer
             return []
         remainders = [span for span in ((r0, a), (b, r1)) if span[0] < span[1]]

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, update
 
 from central.inventory.engine import Placement
-from central.sales.holders import LIVE_STATUSES
 from central.store import tables as t
 from central.store.runs import LoadedRun, bump_version, write_seats, write_standing
 from central.timetable import RunInfo
@@ -125,7 +124,7 @@ def release_ticket(
         bump_version(conn, run)
         write_standing(conn, run, ticket.seat_class)
     else:
-        inventory.release_seat(ticket.seat_no, _other_sales(conn, ticket))
+        inventory.release_sale(ticket.seat_no, ticket.board, ticket.dest)
         bump_version(conn, run)
         write_seats(conn, run, [ticket.seat_no])
     conn.execute(
@@ -133,20 +132,3 @@ def release_ticket(
         .where(t.tickets.c.seq == ticket.seq)
         .values(status=status, closed_at=now, **values)
     )
-
-
-def _other_sales(conn: Connection, ticket: Any) -> list[tuple[int, int]]:
-    """The seat's other live sales, in sale order, for the reuse replay."""
-    rows = conn.execute(
-        select(t.tickets.c.board, t.tickets.c.dest)
-        .where(
-            and_(
-                t.tickets.c.run_id == ticket.run_id,
-                t.tickets.c.seat_no == ticket.seat_no,
-                t.tickets.c.status.in_(LIVE_STATUSES),
-                t.tickets.c.seq != ticket.seq,
-            )
-        )
-        .order_by(t.tickets.c.seq)
-    )
-    return [(int(r.board), int(r.dest)) for r in rows]

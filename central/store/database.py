@@ -20,8 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from central.store.tables import metadata, store_schema, train_runs
 
 # The store's layout version; raise it whenever a table changes in a way an
-# older store cannot be used as it is (2: versions moved to run_versions).
-SCHEMA_VERSION = 2
+# older store cannot be used as it is (2: versions moved to run_versions; 3: each
+# seat row keeps its live journeys).
+SCHEMA_VERSION = 3
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 64 * 1024

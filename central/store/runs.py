@@ -20,6 +20,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from central.inventory import Purpose, Quota, SeatState, ShareMode, TrainInventory
 from central.inventory.errors import InventoryError
+from central.inventory.geometry import Span
 from central.store import fastsql
 from central.store import tables as t
 from central.timetable import RunInfo
@@ -148,7 +149,8 @@ BUMP_VERSION = fastsql.Statement(
 )
 WRITE_SEAT = fastsql.Statement(
     "UPDATE seats SET quota_id = :quota_id, sold = :sold, blocked = :blocked,"
-    " splits = :splits, version = :version WHERE run_id = :run_id AND seat_no = :seat_no"
+    " splits = :splits, journeys = :journeys, version = :version"
+    " WHERE run_id = :run_id AND seat_no = :seat_no"
 )
 TOUCHED_RUNS = "stationkit_touched_runs"  # conn.info key: runs whose version this txn advanced
 
@@ -188,6 +190,7 @@ def write_seats(conn: Connection, run: LoadedRun, seat_nos: Iterable[int]) -> No
             "sold": inventory.states[n].sold,
             "blocked": inventory.states[n].blocked,
             "splits": inventory.states[n].splits,
+            "journeys": journeys_text(inventory.states[n].journeys),
             "version": run.version,
         }
         for n in sorted(set(seat_nos))
@@ -260,8 +263,21 @@ def _apply_seats(conn: Connection, run_id: int, inventory: TrainInventory, since
         select(t.seats).where(t.seats.c.run_id == run_id, t.seats.c.version > since)
     )
     for r in rows:
-        state = SeatState(sold=r.sold, blocked=r.blocked, splits=r.splits)
+        state = SeatState(r.sold, r.blocked, r.splits, read_journeys(r.journeys))
         inventory.load_seat(r.seat_no, r.quota_id, state)
+
+
+def journeys_text(journeys: tuple[Span, ...]) -> str:
+    """A seat's live journeys as the store keeps them: ``"board-dest,..."`` in sale order."""
+    return ",".join(f"{a}-{b}" for a, b in journeys)
+
+
+def read_journeys(text: str) -> tuple[Span, ...]:
+    """The journeys ``journeys_text`` wrote."""
+    if not text:
+        return ()
+    pairs = (part.split("-") for part in text.split(","))
+    return tuple((int(a), int(b)) for a, b in pairs)
 
 
 def _apply_standing(conn: Connection, run_id: int, inventory: TrainInventory, since: int) -> None:
@@ -286,5 +302,6 @@ def _seat_row(
         "sold": state.sold,
         "blocked": state.blocked,
         "splits": state.splits,
+        "journeys": journeys_text(state.journeys),
         "version": version,
     }

@@ -89,6 +89,9 @@ seats = Table(
     Column("sold", BigInteger, nullable=False, default=0),
     Column("blocked", BigInteger, nullable=False, default=0),
     Column("splits", Integer, nullable=False, default=0),
+    # the live sales in sale order ("board-dest,..."): a refund replays the others from
+    # here, in the row every sale rewrites anyway, not through an index on tickets
+    Column("journeys", Text, nullable=False, default=""),
     Column("version", BigInteger, nullable=False, default=0),
 )
 # No index on a seat's version: every sale would rewrite two more index pages, while
@@ -159,7 +162,6 @@ tickets = Table(
     Column("token", Text),
 )
 Index("ix_tickets_holder", tickets.c.id_key, tickets.c.status)
-Index("ix_tickets_seat", tickets.c.run_id, tickets.c.seat_no, tickets.c.status)
 Index("ix_tickets_order", tickets.c.order_id)
 
 idempotency = Table(

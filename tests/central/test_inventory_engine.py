@@ -69,6 +69,26 @@ def test_refund_restores_the_seat_and_its_withheld_remainders() -> None:
     assert inv.free_seats("ZE", 3, 5, None) == 1
 
 
+def test_a_released_sale_is_replayed_away_from_the_seat_s_own_journeys() -> None:
+    inv = train(seats=1, reuse=ReusePolicy(max_splits=1))
+    inv.allocate("ZE", 0, 2, 1, None)
+    inv.allocate("ZE", 2, 3, 1, None)
+    assert inv.states[0].journeys == ((0, 2), (2, 3))
+    inv.release_sale(0, 0, 2)  # refund the first sale, as release_seat(0, [(2, 3)]) does
+    assert inv.states[0].journeys == ((2, 3),)
+    assert inv.free_seats("ZE", 0, 2, None) == 1
+    assert inv.free_seats("ZE", 3, 5, None) == 1
+
+
+def test_releasing_a_sale_the_seat_never_had_changes_nothing() -> None:
+    inv = train(seats=1)
+    inv.allocate("ZE", 0, 2, 1, None)
+    with pytest.raises(ValueError):
+        inv.release_sale(0, 1, 2)
+    assert inv.states[0].journeys == ((0, 2),)
+    assert inv.free_seats("ZE", 2, 5, None) == 1 and inv.free_seats("ZE", 0, 2, None) == 0
+
+
 def test_best_fit_takes_the_tightest_free_run() -> None:
     inv = train(seats=2)
     first = inv.allocate("ZE", 0, 2, 1, None)[0]  # one seat now free CCC-FFF

@@ -33,7 +33,7 @@ from central.inventory import SeatState
 from central.sales import orders
 from central.settings import CentralSettings
 from central.store import tables as t
-from central.store.runs import load_run
+from central.store.runs import load_run, read_journeys
 
 TOKEN = "property-operator"
 STATIONS = ["PAA", "PBB", "PCC", "PDD", "PEE", "PFF"]
@@ -221,7 +221,7 @@ class SalesMachine(RuleBasedStateMachine):
                 sales[ticket.seat_no].append((ticket.board, ticket.dest))
         for seat_no, row in rows.items():
             expected = SeatState.replay(fresh.inventory.geo, fresh.inventory.reuse, sales[seat_no])
-            stored = SeatState(row.sold, row.blocked, row.splits)
+            stored = SeatState(row.sold, row.blocked, row.splits, read_journeys(row.journeys))
             assert stored == expected == served.inventory.states[seat_no], seat_no
         for seat_class, sold in fresh.inventory.standing_sold.items():
             assert sold == standing[seat_class] == served.inventory.standing_sold[seat_class]
