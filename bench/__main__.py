@@ -1,6 +1,6 @@
 """``python -m bench``: run the engine and HTTP benchmarks, print a table, write results.json.
 
-Options pick a part (``--only engine`` or ``--only http``), keep the HTTP
+Options pick a part (``--only engine``, ``http``, ``ceiling`` or ``writer``), keep the HTTP
 run's temporary directory for a look at the store and the server log
 (``--keep``), or write elsewhere (``--output``). A run of one part writes
 only that part's keys.
@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import engine_bench, http_bench, writer_bench
+from bench import ceiling, engine_bench, http_bench, writer_bench
 from bench.machine import yardstick_ms
 from bench.report import RESULTS_PATH, table, write_results
 from bench.workload import service_date
@@ -23,7 +23,7 @@ from bench.workload import service_date
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=("engine", "writer", "http"), default=None)
+    parser.add_argument("--only", choices=("engine", "writer", "http", "ceiling"), default=None)
     parser.add_argument("--keep", action="store_true", help="keep the HTTP run's directory")
     parser.add_argument("--output", type=Path, default=RESULTS_PATH)
     return parser.parse_args(argv)
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     # other work on this small machine shows in the tails: keep the load beside the figures
     results: dict[str, float] = {"bench.loadavg_1m_before": os.getloadavg()[0]}
     try:
-        if args.only in (None, "http"):
+        if args.only in (None, "http", "ceiling"):
             http_bench.wrk_binary()  # fail before the engine part when wrk is missing
         if args.only in (None, "engine"):
             print("engine: selling 1,000-seat runs out ...", file=sys.stderr)
@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
             print("http: loading 100 runs, then wrk ...", file=sys.stderr)
             results["bench.yardstick_ms_http"] = yardstick_ms()
             results.update(http_bench.run(service_date(), keep=args.keep))
+        if args.only in (None, "ceiling"):
+            print("ceiling: no-op apps on the same uvicorn and wrk load ...", file=sys.stderr)
+            results["bench.yardstick_ms_ceiling"] = yardstick_ms()
+            results.update(ceiling.run(service_date()))
         # last: its large store's write-back would otherwise land in the HTTP figures
         if args.only in (None, "writer"):
             print("writer: loading 100 runs, then holds without HTTP ...", file=sys.stderr)
