@@ -21,23 +21,25 @@ import datetime as dt
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import httpx
 from fastapi import FastAPI, Request, Response
 from starlette.types import Receive, Scope, Send
 
 from bench.http_bench import CONNECTIONS, DURATION_S, BenchError, cpu_seconds, run_wrk
-from stationkit.processes import free_port
+from central.api.app import NO_TELEMETRY
+from stationkit.processes import free_port, wait_answering
 
 ANSWER = b'{"order_id":"noop"}'
-START_TIMEOUT_S = 30.0
 APPS = {"fastapi": "bench.ceiling:fastapi_noop", "asgi": "bench.ceiling:asgi_noop"}
 
-fastapi_noop = FastAPI(
-    telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
-)
+fastapi_noop = FastAPI(telemetry=NO_TELEMETRY)  # as central's app is built
+
+
+@fastapi_noop.get("/health")
+async def health() -> dict[str, str]:
+    """Up: the start-up wait asks here, as it asks central."""
+    return {"status": "ok"}
 
 
 @fastapi_noop.post("/v1/orders", status_code=201)
@@ -48,15 +50,16 @@ async def noop_order(request: Request) -> Response:
 
 
 async def asgi_noop(scope: Scope, receive: Receive, send: Send) -> None:
-    """The same answer with no framework at all."""
+    """The same answer with no framework at all (200 to the start-up wait's GET)."""
     if scope["type"] != "http":
         return
+    status = 200 if scope["method"] == "GET" else 201
     more = True
     while more:
         message = await receive()
         more = message.get("more_body", False)
     headers = [(b"content-type", b"application/json")]
-    await send({"type": "http.response.start", "status": 201, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": ANSWER})
 
 
@@ -66,17 +69,12 @@ def serve(app: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     command += ["--log-level", "warning", "--no-access-log"]
     with log.open("ab") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError(f"{app} exited with {process.returncode}: {log.read_text()}")
-        try:
-            httpx.post(f"http://127.0.0.1:{port}/v1/orders", content=b"{}", timeout=1.0)
-            return process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise BenchError(f"{app} did not answer on port {port} in {START_TIMEOUT_S} s")
+    try:
+        wait_answering(process, f"http://127.0.0.1:{port}/health", app)
+    except RuntimeError as exc:
+        process.kill()
+        raise BenchError(f"{exc}: {log.read_text()}") from None
+    return process
 
 
 def measure_app(name: str, date: dt.date, seconds: int, workdir: Path) -> dict[str, float]:

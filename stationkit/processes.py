@@ -102,18 +102,29 @@ class CentralProcess:
             self.kill()
 
     def _wait_healthy(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(
-                    f"central exited with {self.process.returncode}; "
-                    f"see {self.workdir}/central-{self.port}.log"
-                )
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.kill()
-        raise RuntimeError(f"central did not answer on port {self.port} in {START_TIMEOUT_S} s")
+        assert self.process is not None
+        try:
+            wait_answering(self.process, f"{self.url}/health", "central")
+        except RuntimeError as exc:
+            self.kill()
+            raise RuntimeError(f"{exc}; see {self.workdir}/central-{self.port}.log") from None
+
+
+def wait_answering(
+    process: subprocess.Popen[bytes], url: str, what: str, timeout_s: float = START_TIMEOUT_S
+) -> None:
+    """Wait until a freshly started server answers GET ``url`` with 200; else RuntimeError.
+
+    Raises at once if the process exits; the caller stops it on a timeout.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not answer {url} in {timeout_s} s")

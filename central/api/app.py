@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from functools import partial
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from central.api import routes_operator, routes_sales
 from central.api.errors import install_error_handlers
@@ -25,6 +26,13 @@ from central.sales.context import Clock, system_clock
 from central.settings import SETTINGS_ENV, CentralSettings
 
 log = logging.getLogger(__name__)
+# No OpenTelemetry here: its per-request hooks cost more than a seat allocation.
+NO_TELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
 
 
 def app_from_environment() -> FastAPI:
@@ -59,8 +67,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAP
         version="1",
         summary="Seat allocation and selling for every channel; ticket keys for the gates.",
         lifespan=lifespan,
-        # No OpenTelemetry here: its per-request hooks cost more than a seat allocation.
-        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+        telemetry=NO_TELEMETRY,
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
