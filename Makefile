@@ -4,19 +4,27 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# Debian packages: the benchmark's load generator (later issues add pcscd, fonts, socat ...).
-DEB_PACKAGES := wrk
+# Debian packages: the benchmark's load generator; pcscd with the virtual smart-card reader
+# and what pyscard builds with; a CJK font for the unit screens.
+DEB_PACKAGES := wrk pcscd vsmartcard-vpcd swig libpcsclite-dev fonts-wqy-microhei
 APT_STAMP := var/.apt-installed
 
-.PHONY: demo test bench lint typecheck unit deps clean
+.PHONY: demo test bench lint typecheck unit deps clean constraints
 
-$(STAMP): setup.cfg pyproject.toml
+# pyscard compiles against PC/SC: the Debian packages come first.
+$(STAMP): setup.cfg pyproject.toml constraints.txt | $(APT_STAMP)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-$(APT_STAMP):
+# Re-pin the whole tree after changing setup.cfg's direct pins.
+constraints: $(STAMP)
+	{ echo "# The whole dependency tree, pinned: make installs with -c constraints.txt."; \
+	  echo "# Regenerate after changing setup.cfg: make constraints"; \
+	  $(PY) -m pip freeze --exclude-editable | grep -v -i '^stationkit'; } > constraints.txt
+
+$(APT_STAMP): Makefile
 	mkdir -p var
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
