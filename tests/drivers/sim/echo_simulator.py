@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from drivers.sim.control import Control, Message
 
-control = Control()
+control = Control(socket_path=Path(sys.argv[1]) if len(sys.argv) > 1 else None)
 
 
 def _echo(message: Message) -> None:

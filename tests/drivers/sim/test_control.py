@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 
-from drivers.sim.control import Control, SimulatorError, SimulatorProcess
+from drivers.sim.control import Control, SimulatorClient, SimulatorError, SimulatorProcess
 
 
 def test_commands_reach_the_simulator_and_events_come_back() -> None:
@@ -46,3 +47,16 @@ def test_each_event_is_claimed_once() -> None:
         sim.send("echo", text="b")
         assert [sim.expect("echoed")["text"], sim.expect("echoed")["text"]] == ["a", "b"]
         assert len(sim.events("echoed")) == 2
+
+
+def test_a_second_steerer_uses_the_control_socket(tmp_path: Path) -> None:
+    path = tmp_path / "echo.sock"
+    with (
+        SimulatorProcess("tests.drivers.sim.echo_simulator", str(path)) as sim,
+        SimulatorClient(path) as client,
+    ):
+        client.send("echo", text="from the socket")
+        assert client.expect("echoed")["text"] == "from the socket"
+        assert sim.expect("echoed")["text"] == "from the socket"  # every listener hears it
+        client.send("nonsense")
+        assert "unknown command" in client.expect("error")["message"]
