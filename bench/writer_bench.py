@@ -14,20 +14,14 @@ import random
 import shutil
 import tempfile
 import time
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-from sqlalchemy import Connection
-
 from bench.workload import service_date, station_codes, timetable, train_numbers, validated
-from central import operations
-from central.api.service import CentralService
-from central.once import StoredAnswer, run_once
-from central.sales import orders
+from central.api.service import LocalCentral
 from central.settings import CentralSettings
+from central.writer.commands import Hold, LoadTrainRun, Once, perform
 from protocol.messages import OrderRequest
-from protocol.timetable import TrainRunSpec
 
 RUNS = 100
 WARMUP_HOLDS = 2_000  # loads every run into the writer's cache first
@@ -58,19 +52,13 @@ def requests(count: int, seed: int = 7) -> list[OrderRequest]:
     return made
 
 
-def _hold_once(
-    svc: CentralService, req: OrderRequest, key: str, now: datetime, conn: Connection
-) -> StoredAnswer:
-    """One hold as the API runs it: once per idempotency key."""
-    return run_once(conn, "bench", key, key, now, 201, partial(orders.hold, ctx=svc.ctx, req=req))
-
-
-def hold_all(svc: CentralService, batch: list[OrderRequest], tag: str) -> float:
-    """Submit every hold at once; seconds until the last is committed."""
-    now = svc.now()
+def hold_all(central: LocalCentral, batch: list[OrderRequest], tag: str) -> float:
+    """Submit every hold at once, as the API runs it (once per key); seconds to the last commit."""
     started = time.perf_counter()
     futures = [
-        svc.local_writer.submit(partial(_hold_once, svc, req, f"{tag}{n}", now))
+        central.writer.submit(
+            partial(perform, ctx=central.ctx, command=Hold(order=req), once=_once(f"{tag}{n}"))
+        )
         for n, req in enumerate(batch)
     ]
     for future in futures:
@@ -78,8 +66,8 @@ def hold_all(svc: CentralService, batch: list[OrderRequest], tag: str) -> float:
     return time.perf_counter() - started
 
 
-def _load(svc: CentralService, spec: TrainRunSpec, conn: Connection) -> int:
-    return operations.load_train_run(conn, svc.ctx, spec, "bench")
+def _once(key: str) -> Once:
+    return Once(scope="bench", key=key, fingerprint=key, status=201)
 
 
 def run() -> dict[str, float]:
@@ -89,15 +77,15 @@ def run() -> dict[str, float]:
         settings = CentralSettings(
             database_url=f"sqlite:///{workdir / 'central.db'}", keys_dir=str(workdir / "keys")
         )
-        svc = CentralService.start(settings)
+        central = LocalCentral.open(settings)
         try:
             for spec in validated(timetable(RUNS, service_date())):
-                svc.local_writer.call(partial(_load, svc, spec))
+                central.writer.execute_now(LoadTrainRun(spec=spec, actor="bench"))
             batch = requests(WARMUP_HOLDS + MEASURED_HOLDS)
-            hold_all(svc, batch[:WARMUP_HOLDS], "warm")
-            seconds = hold_all(svc, batch[WARMUP_HOLDS:], "measure")
+            hold_all(central, batch[:WARMUP_HOLDS], "warm")
+            seconds = hold_all(central, batch[WARMUP_HOLDS:], "measure")
         finally:
-            svc.stop()
+            central.close()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return {"central.writer_holds_per_s": MEASURED_HOLDS / seconds}

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from central.refunds import RefundPolicy
+from central.sales.refunds import RefundPolicy
 from protocol.ids import station_code
 
 OPERATOR_TOKEN_ENV = "STATIONKIT_OPERATOR_TOKEN"

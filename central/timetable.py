@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
-from central.fares import fare_fen
 from central.inventory import Purpose, Quota, ReusePolicy, ShareMode, TrainInventory
 from central.inventory.engine import SeatInfo
 from central.inventory.errors import BadJourney
+from central.sales.fares import fare_fen
 from protocol.errors import ErrorCode
 from protocol.timetable import QuotaSpec, TrainRunSpec
 

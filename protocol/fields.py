@@ -22,6 +22,8 @@ from pydantic import (
 )
 
 from protocol.ids import (
+    STATION_CODE_RE,
+    TRAIN_NUMBER_RE,
     StationCode,
     TicketId,
     TrainNumber,
@@ -30,6 +32,8 @@ from protocol.ids import (
     train_number,
 )
 
+STATION_PATTERN = STATION_CODE_RE.pattern  # for schemas: the one source is protocol.ids
+TRAIN_PATTERN = TRAIN_NUMBER_RE.pattern
 MAX_STOPS = 62  # the inventory keeps one bit per segment in a 61-bit mask
 MAX_PASSENGERS = 5
 MAX_KM = 20_000  # longer than any railway route
@@ -117,6 +121,7 @@ QuotaPurpose = Literal["origin", "station", "common"]
 QuotaShareMode = Literal["none", "route", "group", "stations"]
 StandingPolicy = Literal["when_sold_out", "never"]
 Channel = Literal["window", "tvm", "agent", "phone", "internet", "sms"]
+DeviceKind = Literal["tvm", "gate", "window", "agent", "phone", "internet", "sms"]
 PaymentMethod = Literal["card", "cash", "mobile"]
 OrderStatus = Literal["held", "issued", "cancelled", "expired"]
 

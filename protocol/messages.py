@@ -26,6 +26,7 @@ from protocol.fields import (
     STATION_CHANNELS,
     Channel,
     Count,
+    DeviceKind,
     FenAmount,
     FenDelta,
     IdNumber,
@@ -361,3 +362,21 @@ class KeysResponse(ResponseModel):
     """Every ticket-signing public key a unit should trust."""
 
     keys: list[PublicKeyView]
+
+
+# ---------------------------------------------------------------- devices
+
+
+class DeviceRequest(RequestModel):
+    """Register a device or selling channel (a TVM, a gate, a ticket window ...)."""
+
+    device_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    kind: DeviceKind
+    station: Station | None = None
+
+
+class DeviceCredential(ResponseModel):
+    """A registered device and its bearer token, shown once."""
+
+    device_id: str
+    token: str

@@ -28,7 +28,29 @@ CONFIG_OPTION = click.option(
 )
 
 
-@click.group()
+class _Commands(click.Group):
+    """Every failure of a command ends as one clear line and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            raise click.ClickException(_explain(exc)) from exc
+
+
+def _explain(exc: Exception) -> str:
+    from protocol.errors import StationKitError
+
+    if isinstance(exc, StationKitError):
+        return f"{exc.code}: {exc.message}"
+    if isinstance(exc, (ValueError, OSError, RuntimeError)):  # ours say what and where
+        return _first_line(exc)
+    return f"{type(exc).__name__}: {_first_line(exc)}"
+
+
+@click.group(cls=_Commands)
 def main() -> None:
     """StationKit: railway station ticketing."""
 
@@ -68,7 +90,7 @@ def serve(
     import uvicorn
 
     from central.settings import SETTINGS_ENV
-    from central.writer_process import WriterProcess
+    from central.writer.process import WriterProcess
 
     settings = _settings(config_path, database_url=db_url, host=host, port=port, workers=workers)
     if writer_process is not None:
@@ -101,7 +123,7 @@ def writer(socket_path: Path) -> None:
     import os
 
     from central.settings import SETTINGS_ENV, CentralSettings
-    from central.writer_server import serve as serve_writer
+    from central.writer.server import serve as serve_writer
 
     if SETTINGS_ENV not in os.environ:
         raise click.ClickException("the writer process is started by `stationkit central serve`")
@@ -124,16 +146,14 @@ def load_timetable(
     path: Path, db_url: str | None, config_path: Path | None, on_date: dt.datetime | None
 ) -> None:
     """Load a timetable file (JSON list of train runs) into the store."""
-    from central import operations
-    from central.timetable_file import read_timetable
+    from central.operating.timetable_file import read_timetable
+    from central.writer.commands import LoadTrainRun
 
     runs = read_timetable(path, on_date.date() if on_date else None)
-    with _service(config_path, db_url) as svc:
+    with _local(config_path, db_url) as central:
         for spec in runs:
-            run_id = svc.local_writer.call(
-                lambda conn, s=spec: operations.load_train_run(conn, svc.ctx, s, _actor())
-            )
-            click.echo(f"loaded {spec.train} {spec.date} as run {run_id}")
+            loaded = central.writer.execute_now(LoadTrainRun(spec=spec, actor=_actor()))
+            click.echo(f"loaded {spec.train} {spec.date} as run {loaded['run_id']}")
 
 
 @central.command()
@@ -155,14 +175,16 @@ def preallocate(
     forecast: Path | None,
 ) -> None:
     """Run automatic pre-allocation for one train run now."""
+    from central.writer.commands import Preallocate
     from protocol.messages import PreallocationRunRequest
 
     try:
         entries = json.loads(forecast.read_text()) if forecast is not None else None
         body = PreallocationRunRequest.model_validate({"forecast": entries})
     except ValueError as exc:
-        raise click.ClickException(f"bad forecast file {forecast}: {exc}") from exc
-    _run_on("preallocate", train, service_date, db_url, config_path, body)
+        raise click.ClickException(f"bad forecast file {forecast}: {_first_line(exc)}") from exc
+    run = _on_run(train, service_date)
+    _run(config_path, db_url, Preallocate(**run, request=body))
 
 
 @central.command()
@@ -174,7 +196,9 @@ def release(
     train: str, service_date: dt.datetime, db_url: str | None, config_path: Path | None
 ) -> None:
     """Release unsold pre-allocated seats of one run to the common pool now."""
-    _run_on("release", train, service_date, db_url, config_path)
+    from central.writer.commands import Release
+
+    _run(config_path, db_url, Release(**_on_run(train, service_date)))
 
 
 @central.command()
@@ -197,10 +221,11 @@ def adjust(
     config_path: Path | None,
 ) -> None:
     """Temporary adjustment: move seats between existing quotas (audited)."""
+    from central.writer.commands import Adjust
     from protocol.messages import AdjustmentRequest
 
     req = AdjustmentRequest(from_quota=from_quota, to_quota=to_quota, seats=seats, reason=reason)
-    _run_on("adjust", train, service_date, db_url, config_path, req)
+    _run(config_path, db_url, Adjust(**_on_run(train, service_date), adjustment=req))
 
 
 @central.command("quotas")
@@ -212,7 +237,11 @@ def quotas(
     train: str, service_date: dt.datetime, db_url: str | None, config_path: Path | None
 ) -> None:
     """Show a run's quotas."""
-    _run_on("quotas", train, service_date, db_url, config_path)
+    from central.reads.queries import Reads
+
+    with _local(config_path, db_url) as central:
+        shown = Reads(central.engine, central.ctx).quotas(train, service_date.date())
+    click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
 
 
 @central.command("rotate-key")
@@ -250,36 +279,27 @@ def _settings(config_path: Path | None, **overrides: Any) -> Any:
 
 
 @contextlib.contextmanager
-def _service(config_path: Path | None, db_url: str | None) -> Iterator[Any]:
-    """Open central's store and writer for a CLI command, and close them."""
-    from central.api.service import CentralService
+def _local(config_path: Path | None, db_url: str | None) -> Iterator[Any]:
+    """Open central's store and a writer thread for a CLI command, and close them."""
+    from central.api.service import LocalCentral
 
-    svc = CentralService.start(_settings(config_path, database_url=db_url))
+    central = LocalCentral.open(_settings(config_path, database_url=db_url))
     try:
-        yield svc
+        yield central
     finally:
-        svc.stop()
+        central.close()
 
 
-def _run_on(
-    command: str,
-    train: str,
-    service_date: dt.datetime,
-    db_url: str | None,
-    config_path: Path | None,
-    body: Any = None,
-) -> None:
-    """Run a named writer command on one train run, as the operator API does; print its answer."""
-    from central.commands import WriterRequest, perform
-    from protocol.errors import StationKitError
+def _on_run(train: str, service_date: dt.datetime) -> dict[str, Any]:
+    return {"train": train, "date": service_date.date(), "actor": _actor()}
 
-    args = {"train": train, "date": service_date.date().isoformat(), "actor": _actor()}
-    if body is not None:
-        args["body"] = body.model_dump_json(by_alias=True)
-    with _service(config_path, db_url) as svc:
-        request = WriterRequest(name=command, args=args)
-        try:
-            result = svc.local_writer.call(lambda conn: perform(conn, svc.ctx, request))
-        except StationKitError as exc:
-            raise click.ClickException(f"{exc.code}: {exc.message}") from exc
+
+def _run(config_path: Path | None, db_url: str | None, command: Any) -> None:
+    """Run a writer command as the operator API does; print its answer."""
+    with _local(config_path, db_url) as central:
+        result = central.writer.execute_now(command)
     click.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,31 +1,28 @@
-"""The FastAPI application of central, and its housekeeping loop.
+"""The FastAPI application of central.
 
-Housekeeping runs through the same writer as requests: expiring held orders
-(their seats go back) and the scheduled pre-allocation and releases.
+The service (store, writer, reads) opens when the app starts and closes when
+it stops; the writer keeps house on its own (``central.writer``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
-import logging
 import os
 from collections.abc import AsyncIterator
-from functools import partial
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.telemetry import TelemetryConfig
 
 from central.api import routes_operator, routes_sales
-from central.api.errors import install_error_handlers
+from central.api.access import BEARER_SCHEME, PUBLIC, Authenticator, Routes
+from central.api.errors import install_error_handlers, json_response
 from central.api.limits import BodyLimit
 from central.api.service import CentralService
-from central.housekeeping import chores, report
 from central.sales.context import Clock, system_clock
 from central.settings import SETTINGS_ENV, CentralSettings
 
-log = logging.getLogger(__name__)
 # No OpenTelemetry here: its per-request hooks cost more than a seat allocation.
 NO_TELEMETRY: TelemetryConfig = {
     "tracing": False,
@@ -33,6 +30,13 @@ NO_TELEMETRY: TelemetryConfig = {
     "logs": False,
     "operation_spans": False,
 }
+health = Routes()
+
+
+@health.get("/health", access=PUBLIC)
+async def alive(_request: Request) -> Response:
+    """The server is up and answering."""
+    return json_response({"status": "ok"})
 
 
 def app_from_environment() -> FastAPI:
@@ -47,20 +51,14 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAP
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         svc = CentralService.start(settings, clock)
         app.state.service = svc
+        app.state.authenticator = Authenticator(svc.engine, settings.operator_token)
         # What start-up built lives as long as the process: keep it out of the cyclic
         # collector's full scans, each of which stalled every request for ~60 ms.
         gc.freeze()
-        # A split server's writer process keeps house for every HTTP process.
-        task = None if svc.writer is None else asyncio.create_task(_housekeeping(svc))
         try:
             yield
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await svc.disconnect()
-            svc.stop()
+            await svc.stop()
 
     app = FastAPI(
         title="StationKit central",
@@ -71,25 +69,22 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAP
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
-    app.include_router(routes_sales.selling)
+    app.include_router(health)
     app.include_router(routes_sales.router)
     app.include_router(routes_operator.router)
-
-    @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
 
-async def _housekeeping(svc: CentralService) -> None:
-    """Run the housekeeping chores through the writer thread every few seconds."""
-    writer = svc.writer
-    if writer is None:
-        return
-    while True:
-        await asyncio.sleep(svc.ctx.settings.housekeeping_seconds)
-        try:
-            report(*await writer.run(partial(chores, ctx=svc.ctx)))
-        except Exception:
-            log.exception("housekeeping failed; retrying at the next interval")
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's description, with the bearer scheme the routes' access declarations name."""
+    if app.openapi_schema is None:
+        schema = FastAPI.openapi(app)
+        schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes[BEARER_SCHEME] = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The operator token, or a device's token from POST /v1/devices.",
+        }
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 
-from central.devices import token_hash
+from central.operating.devices import token_hash
 from central.store import tables as t
 from protocol.errors import ErrorCode, StationKitError
 

@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from central.refunds import RefundTooLate
+from central.sales.refunds import RefundTooLate
 from protocol.errors import ErrorCode, StationKitError, error_body, status_for
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """The HTTP side of idempotent mutations: the Idempotency-Key header and the request's fingerprint.
 
 The writer side (look the key up, run once, store the answer with the
-effect) is ``central.once``.
+effect) is ``central.writer.once``.
 """
 
 from __future__ import annotations

@@ -1,29 +1,32 @@
-"""Selling endpoints: availability, orders, payment, refund, change, keys.
+"""Selling endpoints: availability, orders, payment, refund, change, tickets, keys, the feed.
 
-Every mutating call goes through ``CentralService.mutate``: authenticated,
-idempotent by key, run by the writer and answered after its commit.
+Queries answer from the read path (``central.reads``) in a worker thread;
+mutations build a writer command and go through ``CentralService.mutate``:
+idempotent by key, run by the writer and answered after its commit. Who may
+call each route is declared with it (``central.api.access``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from central.api.auth import AuthError, Principal
+from central.api.access import GATES, KNOWN, PUBLIC, SELLERS, AuthError, Principal, Routes, caller
 from central.api.errors import json_response
-from central.api.lean_route import LeanRoute
 from central.api.service import CentralService
-from central.commands import Args
-from central.once import StoredAnswer
 from central.sales import feed
+from central.writer.commands import Cancel, Change, Command, Hold, Pay, Refund
+from central.writer.once import StoredAnswer
 from protocol.errors import ErrorCode
+from protocol.fields import STATION_PATTERN, TRAIN_PATTERN
 from protocol.messages import (
     AvailabilityResponse,
     ChangeRequest,
     ChangeResponse,
-    ErrorResponse,
     KeysResponse,
     OrderRequest,
     OrderView,
@@ -32,14 +35,9 @@ from protocol.messages import (
     TicketView,
 )
 
-router = APIRouter(prefix="/v1")
-# The selling mutations, every sale's path: called without FastAPI's per-request machinery.
-selling = APIRouter(prefix="/v1", route_class=LeanRoute)
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (401, 404, 409, 422)
-}
-StationParam = Annotated[str, Query(pattern=r"^[A-Z]{3}$")]
-TrainParam = Annotated[str, Query(pattern=r"^[A-Z]?[0-9]{1,5}$")]
+router = Routes(prefix="/v1")
+StationQuery = Annotated[str, Query(pattern=STATION_PATTERN)]
+TrainQuery = Annotated[str, Query(pattern=TRAIN_PATTERN)]
 
 
 def service(request: Request) -> CentralService:
@@ -47,12 +45,20 @@ def service(request: Request) -> CentralService:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
-def seller(svc: CentralService, request: Request) -> Principal:
-    """A caller allowed to sell: the operator or a selling device (not a gate)."""
-    principal = svc.principal(request)
-    if principal.role == "gate":
-        raise AuthError(f"{principal.name} is a gate; gates do not sell", ErrorCode.FORBIDDEN)
-    return principal
+async def read(request: Request, query: Callable[..., Any], *args: Any) -> Response:
+    """Answer a query from the read path, off the event loop."""
+    return json_response(await run_in_threadpool(query, *args))
+
+
+def answer(stored: StoredAnswer) -> Response:
+    """Send a stored answer as it was first given."""
+    return Response(stored.body, status_code=stored.status, media_type="application/json")
+
+
+async def sell(request: Request, command: Command, status: int = 200) -> Response:
+    """Run a selling command for the caller, once per Idempotency-Key, answered after commit."""
+    principal = caller(request)
+    return answer(await service(request).mutate(request, principal.name, status, command))
 
 
 def check_channel(principal: Principal, body: OrderRequest) -> None:
@@ -67,109 +73,103 @@ def check_channel(principal: Principal, body: OrderRequest) -> None:
         )
 
 
-async def sale(request: Request, command: str, args: Args) -> Response:
-    """Run a selling command for a seller, once per Idempotency-Key, answered after commit."""
-    svc = service(request)
-    principal = seller(svc, request)
-    return answer(await svc.mutate(request, principal, 200, command, args))
-
-
-async def body_text(request: Request) -> str:
-    """The request body as it came (already validated): the writer reads it as JSON."""
-    return (await request.body()).decode()
-
-
-def answer(stored: StoredAnswer) -> Response:
-    """Send a stored answer as it was first given."""
-    return Response(stored.body, status_code=stored.status, media_type="application/json")
-
-
-@router.get("/availability", response_model=AvailabilityResponse, responses=ERRORS)
+@router.get("/availability", access=PUBLIC, errors=(404,), response_model=AvailabilityResponse)
 async def availability(
     request: Request,
-    train: TrainParam,
+    train: TrainQuery,
     date: dt.date,
-    from_station: Annotated[str, Query(alias="from", pattern=r"^[A-Z]{3}$")],
-    to_station: Annotated[str, Query(alias="to", pattern=r"^[A-Z]{3}$")],
-    station: StationParam | None = None,
+    from_station: Annotated[str, Query(alias="from", pattern=STATION_PATTERN)],
+    to_station: Annotated[str, Query(alias="to", pattern=STATION_PATTERN)],
+    station: StationQuery | None = None,
 ) -> Response:
     """Seats and standing places sellable now per class, with the fare (exact)."""
-    svc = service(request)
-    args = {"train": train, "date": date.isoformat(), "from": from_station, "to": to_station}
-    return json_response(await svc.query("availability", {**args, "station": station}))
+    reads = service(request).reads
+    return await read(request, reads.availability, train, date, from_station, to_station, station)
 
 
-@selling.post("/orders", status_code=201, response_model=OrderView, responses=ERRORS)
+@router.post(
+    "/orders",
+    access=SELLERS,
+    lean=True,
+    errors=(404, 409),
+    status_code=201,
+    response_model=OrderView,
+)
 async def create_order(request: Request, body: OrderRequest) -> Response:
     """Hold seats for the passengers (real-name), for ``hold_minutes``."""
-    svc = service(request)
-    principal = seller(svc, request)
-    check_channel(principal, body)
-    stored = await svc.mutate(request, principal, 201, "hold", {"body": await body_text(request)})
-    return answer(stored)
+    check_channel(caller(request), body)
+    return await sell(request, Hold(order=body), 201)
 
 
-@router.get("/orders/{order_id}", response_model=OrderView, responses=ERRORS)
+@router.get("/orders/{order_id}", access=KNOWN, errors=(404,), response_model=OrderView)
 async def get_order(request: Request, order_id: str) -> Response:
     """An order with its tickets (tokens once issued)."""
-    svc = service(request)
-    svc.principal(request)
-    return json_response(await svc.query("order", {"order_id": order_id}))
+    return await read(request, service(request).reads.order, order_id)
 
 
-@selling.post("/orders/{order_id}/pay", response_model=OrderView, responses=ERRORS)
+@router.post(
+    "/orders/{order_id}/pay", access=SELLERS, lean=True, errors=(404,), response_model=OrderView
+)
 async def pay_order(request: Request, order_id: str, body: PaymentRequest) -> Response:
     """Pay the whole order with one method and issue its signed tickets."""
-    return await sale(request, "pay", {"order_id": order_id, "body": await body_text(request)})
+    return await sell(request, Pay(order_id=order_id, payment=body))
 
 
-@selling.post("/orders/{order_id}/cancel", response_model=OrderView, responses=ERRORS)
+@router.post(
+    "/orders/{order_id}/cancel", access=SELLERS, lean=True, errors=(404,), response_model=OrderView
+)
 async def cancel_order(request: Request, order_id: str) -> Response:
     """Give up a held order; the seats go back at once."""
-    return await sale(request, "cancel", {"order_id": order_id})
+    return await sell(request, Cancel(order_id=order_id))
 
 
-@selling.post("/tickets/{ticket_id}/refund", response_model=RefundResponse, responses=ERRORS)
+@router.post(
+    "/tickets/{ticket_id}/refund",
+    access=SELLERS,
+    lean=True,
+    errors=(404,),
+    response_model=RefundResponse,
+)
 async def refund_ticket(request: Request, ticket_id: str) -> Response:
     """Refund an issued ticket with the fee schedule; the seat goes back."""
-    return await sale(request, "refund", {"ticket_id": ticket_id})
+    return await sell(request, Refund(ticket_id=ticket_id))
 
 
-@selling.post("/tickets/{ticket_id}/change", response_model=ChangeResponse, responses=ERRORS)
+@router.post(
+    "/tickets/{ticket_id}/change",
+    access=SELLERS,
+    lean=True,
+    errors=(403, 404),
+    response_model=ChangeResponse,
+)
 async def change_ticket(request: Request, ticket_id: str, body: ChangeRequest) -> Response:
     """Swap a ticket for another journey atomically."""
-    args = {"ticket_id": ticket_id, "body": await body_text(request)}
-    return await sale(request, "change", args)
+    return await sell(request, Change(ticket_id=ticket_id, change=body))
 
 
-@router.get("/tickets/{ticket_id}", response_model=TicketView, responses=ERRORS)
+@router.get("/tickets/{ticket_id}", access=KNOWN, errors=(404,), response_model=TicketView)
 async def get_ticket(request: Request, ticket_id: str) -> Response:
     """One ticket and its status."""
-    svc = service(request)
-    svc.principal(request)
-    return json_response(await svc.query("ticket", {"ticket_id": ticket_id}))
+    return await read(request, service(request).reads.ticket, ticket_id)
 
 
-@router.get("/stations/{station}/tickets", responses=ERRORS)
+@router.get("/stations/{station}/tickets", access=GATES)
 async def station_tickets(
     request: Request,
-    station: Annotated[str, Path(pattern=r"^[A-Z]{3}$")],
+    station: Annotated[str, Path(pattern=STATION_PATTERN)],
     since: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=feed.MAX_PAGE)] = 1000,
 ) -> Response:
     """The station's ticket feed for gates: issued tokens and revocations after ``since``."""
-    svc = service(request)
-    principal = svc.principal(request)
-    if principal.station is not None and principal.station != station and principal.role == "gate":
+    principal = caller(request)
+    if not principal.is_operator and principal.station != station:
         raise AuthError(
             f"gate {principal.name} belongs to {principal.station}", ErrorCode.FORBIDDEN
         )
-    with svc.engine.connect().execution_options(read_only=True) as conn:
-        page = feed.station_feed(conn, station, since, limit)
-    return json_response(page)
+    return await read(request, service(request).reads.station_tickets, station, since, limit)
 
 
-@router.get("/keys", response_model=KeysResponse)
+@router.get("/keys", access=PUBLIC, response_model=KeysResponse)
 async def keys(request: Request) -> Response:
     """Every public key that signs tickets, so gates verify offline."""
-    return json_response(service(request).ctx.keys.key_ring().to_json_dict())
+    return json_response(service(request).reads.keys())

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from central.refunds import RefundPolicy
-from central.run_cache import RunCache
+from central.sales.refunds import RefundPolicy
 from central.settings import CentralSettings
 from central.signing import KeyStore
+from central.store.run_cache import RunCache
 
 Clock = Callable[[], datetime]
 

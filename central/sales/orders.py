@@ -32,6 +32,7 @@ from central.sales.tickets import (
 from central.store import fastsql
 from central.store import tables as t
 from central.store.runs import LoadedRun, bump_version, write_seats, write_standing
+from central.timetable import RunInfo
 from protocol.errors import ErrorCode, StationKitError
 from protocol.ids import new_order_id, new_ticket_id
 from protocol.messages import OrderRequest, OrderView, PaymentRequest, PaymentView
@@ -163,7 +164,7 @@ def pay(conn: Connection, ctx: SalesContext, order_id: str, req: PaymentRequest)
             ErrorCode.AMOUNT_MISMATCH,
         )
     run = ctx.cache.for_write(conn, order.run_id)
-    tickets = _order_tickets(conn, order_id)
+    tickets = order_tickets(conn, order_id)
     if req.method == "card":
         _check_card_station(ctx, order, run, tickets, req.confirm_card_station)
     conn.execute(
@@ -186,14 +187,14 @@ def pay(conn: Connection, ctx: SalesContext, order_id: str, req: PaymentRequest)
             .values(status="issued", issued_at=now, token=token)
         )
         feed.record_issued(conn, run, ticket, token, now)
-    return order_view(conn, ctx, order_id)
+    return _current_view(conn, ctx, order_id, run)
 
 
 def cancel(conn: Connection, ctx: SalesContext, order_id: str) -> OrderView:
     """Give up a held order: its seats go back at once."""
     order = _held_order(conn, ctx, order_id, ctx.now())
-    _close_order(conn, ctx, order, "cancelled")
-    return order_view(conn, ctx, order_id)
+    run = _close_order(conn, ctx, order, "cancelled")
+    return _current_view(conn, ctx, order_id, run)
 
 
 def expire_due(conn: Connection, ctx: SalesContext, limit: int = 500) -> int:
@@ -210,11 +211,8 @@ def expire_due(conn: Connection, ctx: SalesContext, limit: int = 500) -> int:
     return len(due)
 
 
-def order_view(conn: Connection, ctx: SalesContext, order_id: str) -> OrderView:
-    """An order as the API shows it."""
-    order = _order(conn, order_id)
-    run = ctx.cache.cached(order.run_id) or ctx.cache.for_write(conn, order.run_id)
-    tickets = [ticket_view(run.info, row) for row in _order_tickets(conn, order_id)]
+def order_view(order: Any, tickets: list[Any], info: RunInfo) -> OrderView:
+    """An order row and its ticket rows as the API shows them."""
     payment = None
     if order.payment_method is not None:
         payment = PaymentView(
@@ -229,23 +227,28 @@ def order_view(conn: Connection, ctx: SalesContext, order_id: str) -> OrderView:
         order_id=order.order_id,
         status=order.status,
         expires_at=order.expires_at,
-        tickets=tickets,
+        tickets=[ticket_view(info, row) for row in tickets],
         total_fen=order.total_fen,
         payment=payment,
     )
 
 
-def _close_order(conn: Connection, ctx: SalesContext, order: Any, status: str) -> None:
+def _current_view(conn: Connection, ctx: SalesContext, order_id: str, run: LoadedRun) -> OrderView:
+    return order_view(find_order(conn, order_id), order_tickets(conn, order_id), run.info)
+
+
+def _close_order(conn: Connection, ctx: SalesContext, order: Any, status: str) -> LoadedRun:
     run = ctx.cache.for_write(conn, order.run_id)
     conn.execute(
         update(t.orders).where(t.orders.c.order_id == order.order_id).values(status=status)
     )
-    for ticket in _order_tickets(conn, order.order_id):
+    for ticket in order_tickets(conn, order.order_id):
         release_ticket(conn, run, ticket, status, ctx.now())
+    return run
 
 
 def _held_order(conn: Connection, ctx: SalesContext, order_id: str, now: datetime) -> Any:
-    order = _order(conn, order_id)
+    order = find_order(conn, order_id)
     if order.status != "held":
         raise OrderError(f"order {order_id} is {order.status}, not held", ErrorCode.ORDER_NOT_HELD)
     if order.expires_at <= now:
@@ -256,14 +259,16 @@ def _held_order(conn: Connection, ctx: SalesContext, order_id: str, now: datetim
     return order
 
 
-def _order(conn: Connection, order_id: str) -> Any:
+def find_order(conn: Connection, order_id: str) -> Any:
+    """An order row by id, or ``unknown_order``."""
     order = conn.execute(select(t.orders).where(t.orders.c.order_id == order_id)).first()
     if order is None:
         raise OrderError(f"no order {order_id}", ErrorCode.UNKNOWN_ORDER)
     return order
 
 
-def _order_tickets(conn: Connection, order_id: str) -> list[Any]:
+def order_tickets(conn: Connection, order_id: str) -> list[Any]:
+    """An order's ticket rows, in order."""
     return list(
         conn.execute(
             select(t.tickets).where(t.tickets.c.order_id == order_id).order_by(t.tickets.c.seq)

@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from central.timetable_file import shift_run
+from central.operating.timetable_file import shift_run
 from stationkit.demo.client import DemoError, Json
 
 REPO = Path(__file__).resolve().parents[2]

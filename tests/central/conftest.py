@@ -16,8 +16,13 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from central.api.app import create_app
+from central.api.service import CentralService
+from central.sales.context import SalesContext
 from central.settings import CentralSettings
+from central.signing import KeyStore
+from central.store.run_cache import RunCache
 from central.store.tables import metadata
+from central.writer.thread import WriterThread
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_TIMETABLE = ROOT / "config" / "timetables" / "demo.json"
@@ -144,3 +149,16 @@ def loaded(api: Api) -> Api:
         response = api.post("/v1/train-runs", run)
         assert response.status_code == 201, response.text
     return api
+
+
+def writer_of(api: Api) -> WriterThread:
+    """The writer thread of an in-process app, for tests that run a step in its transaction."""
+    svc: CentralService = api.client.app.state.service  # type: ignore[attr-defined]
+    assert isinstance(svc.writer, WriterThread)
+    return svc.writer
+
+
+def bare_context(tmp_path: Path) -> SalesContext:
+    """A selling context on default settings, for tests of the writer alone."""
+    settings = CentralSettings(keys_dir=str(tmp_path / "keys"))
+    return SalesContext(settings, KeyStore(tmp_path / "keys"), RunCache(), settings.refund_policy())

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from conftest import Api, FakeClock, demo_runs
+from conftest import Api, FakeClock, demo_runs, writer_of
 from sqlalchemy import select
 
-from central.once import forget_old
 from central.store import tables as t
+from central.writer.once import forget_old
 from protocol.keys import KeyRing
 from protocol.messages import OrderView
 from protocol.token import decode_token
@@ -231,8 +231,8 @@ def test_old_idempotency_answers_are_forgotten(loaded: Api, clock: FakeClock) ->
     svc = loaded.client.app.state.service  # type: ignore[attr-defined]
     clock.advance(days=8)
     horizon = svc.now() - timedelta(days=7)
-    assert svc.local_writer.call(lambda conn: forget_old(conn, horizon)) >= 1
-    assert svc.local_writer.call(lambda conn: forget_old(conn, horizon)) == 0
+    assert writer_of(loaded).call(lambda conn: forget_old(conn, horizon)) >= 1
+    assert writer_of(loaded).call(lambda conn: forget_old(conn, horizon)) == 0
 
 
 def test_shared_quota_sells_remote_station_tickets_in_its_group(loaded: Api) -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from central.fares import fare_fen
+from central.sales.fares import fare_fen
 
 
 @pytest.mark.parametrize(

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from conftest import Api, FakeClock, demo_runs
+from conftest import Api, FakeClock, demo_runs, writer_of
 
-from central import presale
 from central.api.service import CentralService
+from central.operating import presale
 
 G = demo_runs()[0]
 
 
 def run_due(api: Api) -> list[str]:
     svc: CentralService = api.client.app.state.service  # type: ignore[attr-defined]
-    return svc.local_writer.call(lambda conn: presale.run_due(conn, svc.ctx))
+    return writer_of(api).call(lambda conn: presale.run_due(conn, svc.ctx))
 
 
 def test_presale_opening_then_release_time(loaded: Api, clock: FakeClock) -> None:

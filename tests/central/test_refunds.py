@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from central.refunds import DEFAULT_RULES, RefundPolicy, RefundRule, RefundTooLate
+from central.sales.refunds import DEFAULT_RULES, RefundPolicy, RefundRule, RefundTooLate
 from protocol.errors import ErrorCode, StationKitError
 from protocol.money import Fen
 

@@ -34,6 +34,7 @@ from central.sales import orders
 from central.settings import CentralSettings
 from central.store import tables as t
 from central.store.runs import load_run, read_journeys
+from central.writer.thread import WriterThread
 
 TOKEN = "property-operator"
 STATIONS = ["PAA", "PBB", "PCC", "PDD", "PEE", "PFF"]
@@ -195,7 +196,9 @@ class SalesMachine(RuleBasedStateMachine):
     def time_passes(self) -> None:
         """Holds run out: the housekeeping expiry gives their seats back."""
         self.now += timedelta(minutes=11)
-        self.service.local_writer.call(lambda conn: orders.expire_due(conn, self.service.ctx))
+        writer = self.service.writer
+        assert isinstance(writer, WriterThread)
+        writer.call(lambda conn: orders.expire_due(conn, self.service.ctx))
         self.held.clear()
 
     @invariant()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from central.operating.timetable_file import TimetableFileError, read_timetable
 from central.settings import SettingsError, load_settings
 from central.signing import KeyStore
-from central.timetable_file import TimetableFileError, read_timetable
 from protocol.token import TicketClaims, decode_token, encode_token
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,12 +7,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from conftest import bare_context
 from sqlalchemy import Connection, insert
 
-from central.run_cache import RunCache
 from central.store import tables as t
 from central.store.database import open_database
-from central.writer import Writer
+from central.writer.thread import WriterThread
 
 WAIT_S = 5.0
 
@@ -25,14 +25,14 @@ def add_record(conn: Connection) -> str:
 
 def test_the_wal_is_copied_back_beside_the_writer(tmp_path: Path) -> None:
     db = tmp_path / "w.db"
-    writer = Writer(open_database(f"sqlite:///{db}"), RunCache())
+    writer = WriterThread(open_database(f"sqlite:///{db}"), bare_context(tmp_path))
     for _ in range(20):  # a few dozen WAL pages: far below any checkpoint of the writer's own
         assert writer.call(add_record) == "done"
     deadline = time.monotonic() + WAIT_S
     while _records_in_database_file(db) < 20 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _records_in_database_file(db) == 20
-    writer.close()
+    writer.stop()
 
 
 def _records_in_database_file(db: Path) -> int:

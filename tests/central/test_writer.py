@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import bare_context
 from sqlalchemy import Connection, func, insert, select
 
-from central.run_cache import RunCache
 from central.store import tables as t
 from central.store.database import open_database
-from central.writer import Writer
+from central.writer.thread import WriterThread
 from protocol.errors import ErrorCode, StationKitError
 
 
@@ -44,7 +44,7 @@ def add_record(action: str) -> Callable[[Connection], str]:
 
 def test_failures_roll_back_alone_and_batches_commit(tmp_path: Path) -> None:
     engine = open_database(f"sqlite:///{tmp_path / 'w.db'}")
-    writer = Writer(engine, RunCache(), batch_max=64)
+    writer = WriterThread(engine, bare_context(tmp_path), batch_max=64)
     gate = threading.Event()
     writer.submit(lambda conn: gate.wait(5))  # hold the writer so the rest forms one batch
     actions = ["a", "business-error", "b", "crash", "c"]
@@ -55,7 +55,7 @@ def test_failures_roll_back_alone_and_batches_commit(tmp_path: Path) -> None:
         futures[1].result(5)
     with pytest.raises(RuntimeError):
         futures[3].result(5)
-    writer.close()
+    writer.stop()
     with engine.connect() as conn:
         stored = conn.execute(select(t.audit.c.action).order_by(t.audit.c.audit_id)).scalars()
         assert list(stored) == ["a", "business-error", "b", "c"]

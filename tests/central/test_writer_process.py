@@ -26,7 +26,7 @@ from server_fixtures import (
     small_train,
 )
 
-from central.frames import HEADER, MAX_FRAME_BYTES, FrameError, FrameReader, encode
+from central.writer.frames import HEADER, MAX_FRAME_BYTES, FrameError, FrameReader, encode
 from stationkit.processes import CentralProcess
 
 pytestmark = pytest.mark.slow

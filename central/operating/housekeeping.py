@@ -12,10 +12,10 @@ from datetime import timedelta
 
 from sqlalchemy import Connection
 
-from central import presale
-from central.once import forget_old
+from central.operating import presale
 from central.sales import orders
 from central.sales.context import SalesContext
+from central.writer.once import forget_old
 
 log = logging.getLogger(__name__)
 

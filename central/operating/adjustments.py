@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from central import audit
 from central.inventory import Quota
+from central.operating import audit
 from central.sales.context import SalesContext
 from central.store.runs import (
     LoadedRun,

@@ -1,4 +1,4 @@
-"""An HTTP process's link to the writer process (``central.writer_server``).
+"""The writer as a link to the writer process (``central.writer.server``) of a split server.
 
 One Unix-socket connection per HTTP process carries every request, each
 tagged with an id so answers may come back in any batch. If the writer
@@ -16,8 +16,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from central.commands import WriterRequest
-from central.frames import FrameError, FrameReader, encode
+from central.writer.base import Writer
+from central.writer.commands import Command, Once, stored_answer
+from central.writer.frames import FrameError, FrameReader, encode
+from central.writer.once import StoredAnswer
 from protocol.errors import ErrorCode, StationKitError
 
 log = logging.getLogger(__name__)
@@ -31,8 +33,8 @@ class WriterUnavailable(StationKitError):
     code = ErrorCode.STORE_BUSY
 
 
-class WriterClient:
-    """Sends writer requests and awaits their answers."""
+class WriterClient(Writer):
+    """Sends commands to the writer process and awaits their answers."""
 
     def __init__(self, socket_path: Path) -> None:
         self.path = socket_path
@@ -42,7 +44,13 @@ class WriterClient:
         self._reading: asyncio.Task[None] | None = None
         self._connecting = asyncio.Lock()
 
-    async def request(self, request: WriterRequest) -> Any:
+    async def mutate(self, command: Command, once: Once) -> StoredAnswer:
+        return stored_answer(await self._request({**command.to_wire(), "once": once}))
+
+    async def execute(self, command: Command) -> Any:
+        return await self._request(command.to_wire())
+
+    async def _request(self, request: dict[str, Any]) -> Any:
         """Send one request; its answer, or the ``StationKitError`` it was refused with."""
         writer = await self._connected()
         request_id = next(self._ids)

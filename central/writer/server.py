@@ -1,7 +1,7 @@
 """The writer process: the one place a split server changes the store.
 
 HTTP processes parse, authenticate and validate requests, then send the
-writer process named commands (``central.commands``) over a Unix socket.
+writer process named commands (``central.writer.commands``) over a Unix socket.
 This process owns the train-run inventories and the store's write lock and
 runs a plain single-threaded loop: take every request that has arrived on
 any connection, run them as one transaction (group commit), answer them
@@ -25,15 +25,17 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from central.commands import WriterRequest, perform
-from central.frames import FrameError, FrameReader, encode
-from central.housekeeping import chores, report
-from central.run_cache import RunCache
+from sqlalchemy import Connection
+
+from central.operating.housekeeping import report
 from central.sales.context import Clock, SalesContext, system_clock
 from central.settings import CentralSettings
 from central.signing import KeyStore
 from central.store.database import open_database
-from central.writer import BatchRunner
+from central.store.run_cache import RunCache
+from central.writer.batch import BatchRunner
+from central.writer.commands import Chores, from_wire, perform
+from central.writer.frames import FrameError, FrameReader, encode
 from protocol.errors import ErrorCode, StationKitError
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ class Peer:
     outbox: bytearray = field(default_factory=bytearray)
 
 
-Pending = tuple[Peer, Any, WriterRequest]  # who asked, their request id, the request
+Pending = tuple[Peer, Any, dict[str, Any]]  # who asked, their request id, the request
 
 
 class WriterServer:
@@ -142,7 +144,7 @@ class WriterServer:
     def _answer(self, pending: list[Pending]) -> None:
         for start in range(0, len(pending), self.batch_max):
             batch = pending[start : start + self.batch_max]
-            commands = [partial(perform, ctx=self.ctx, request=request) for _, _, request in batch]
+            commands = [partial(self._perform, request) for _, _, request in batch]
             for (peer, request_id, _), (value, error) in zip(
                 batch, self.runner.run(commands), strict=True
             ):
@@ -168,10 +170,15 @@ class WriterServer:
             self.selector.unregister(peer.sock)
             peer.sock.close()
 
+    def _perform(self, request: dict[str, Any], conn: Connection) -> Any:
+        return perform(conn, self.ctx, from_wire(request), request.get("once"))
+
     def _keep_house(self) -> None:
-        [(done, error)] = self.runner.run([partial(chores, ctx=self.ctx)])
+        [(done, error)] = self.runner.run(
+            [partial(perform, ctx=self.ctx, command=Chores(), once=None)]
+        )
         if error is None:
-            report(*done)
+            report(done["expired"], done["done"])
         else:
             log.error("housekeeping failed (%s); retrying at the next interval", error)
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select, update
 
-from central import audit
 from central.inventory.preallocation import (
     OdForecast,
     PreallocationSettings,
@@ -22,6 +21,7 @@ from central.inventory.preallocation import (
     plan_preallocation,
     plan_release,
 )
+from central.operating import audit
 from central.sales.context import SalesContext
 from central.store import tables as t
 from central.store.runs import LoadedRun, bump_version, write_quotas, write_seats

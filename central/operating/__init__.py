@@ -1,0 +1,1 @@
+"""Operator work: timetables, pre-allocation, adjustments, devices, audit, stats, chores."""
