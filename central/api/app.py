@@ -53,7 +53,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAP
         app.state.service = svc
         app.state.authenticator = Authenticator(svc.engine, settings.operator_token)
         # What start-up built lives as long as the process: keep it out of the cyclic
-        # collector's full scans, each of which stalled every request for ~60 ms.
+        # collector's full scans, each of which stalls every request while it runs.
         gc.freeze()
         try:
             yield

@@ -1,15 +1,15 @@
-"""This process's cache of train-run inventories.
+"""The writer's cache of train-run inventories.
 
-Only the writer thread changes the cache (inside its transaction); readers
-take the lock and read. A reader that finds another process has committed a
-newer version asks the writer to catch up first, so availability is exact
-as of the last commit it saw.
+Only the writer uses it, inside its transactions: each run is locked and
+caught up with the store by version before a command changes it, so
+several writers (processes on one store) never sell from a stale copy.
+Queries keep inventories of their own (``central.reads.runs``): this one
+changes in place inside transactions that may still roll back.
 """
 
 from __future__ import annotations
 
 import gc
-import threading
 from datetime import date
 
 from sqlalchemy import Connection
@@ -31,7 +31,6 @@ class RunCache:
     """Loaded runs by id, and run ids by (train, date)."""
 
     def __init__(self) -> None:
-        self.lock = threading.RLock()
         self._runs: dict[int, LoadedRun] = {}
         self._ids: dict[tuple[str, date], int] = {}
 
@@ -58,16 +57,15 @@ class RunCache:
         if run_id in locked and cached is not None:
             return cached
         version, quota_version = lock_run(conn, run_id)
-        with self.lock:
-            run = load_run(conn, run_id) if cached is None else cached
-            if run is not cached:
-                # A loaded inventory lives for hours: keep its many objects out of the
-                # cyclic collector's scans, whose pauses would stall every sale.
-                gc.freeze()
-            run = catch_up(conn, run, version, quota_version)
-            self._runs[run_id] = run
-            locked.add(run_id)
-            return run
+        run = load_run(conn, run_id) if cached is None else cached
+        if run is not cached:
+            # A loaded inventory lives for hours: keep its many objects out of the
+            # cyclic collector's scans, whose pauses would stall every sale.
+            gc.freeze()
+        run = catch_up(conn, run, version, quota_version)
+        self._runs[run_id] = run
+        locked.add(run_id)
+        return run
 
     @staticmethod
     def begin(conn: Connection) -> None:
@@ -81,7 +79,6 @@ class RunCache:
 
     def forget_all(self, conn: Connection | None = None) -> None:
         """Drop every cached inventory (after a failure), and the transaction's marks."""
-        with self.lock:
-            self._runs.clear()
+        self._runs.clear()
         if conn is not None:
             self.begin(conn)
