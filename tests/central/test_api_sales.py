@@ -18,7 +18,7 @@ G = demo_runs()[0]
 STOPS = [s["station"] for s in G["stops"]]
 
 
-def order_body(passengers: int = 1, **overrides: Any) -> dict[str, Any]:
+def order_body(passengers: int | list[dict[str, str]] = 1, **overrides: Any) -> dict[str, Any]:
     body = {
         "train": G["train"],
         "date": G["date"],
@@ -27,7 +27,9 @@ def order_body(passengers: int = 1, **overrides: Any) -> dict[str, Any]:
         "class": "ZE",
         "channel": "tvm",
         "station": STOPS[0],
-        "passengers": [
+        "passengers": passengers
+        if isinstance(passengers, list)
+        else [
             {"name": f"旅客{n}", "id_number": f"11010119900101{n:04d}"} for n in range(passengers)
         ],
     }
@@ -79,6 +81,31 @@ def test_hold_answer_is_the_order_view_the_api_documents(loaded: Api) -> None:
         assert held.content == view.model_dump_json(by_alias=True).encode()
         again = loaded.get(f"/v1/orders/{view.order_id}")
         assert again.status_code == 200, again.text
+        assert OrderView.model_validate_json(again.content) == view
+
+
+def test_pay_answer_is_the_order_view_the_api_documents(loaded: Api) -> None:
+    """The payment's answer is built without the model too: byte for byte the model's."""
+    payments = [
+        {"method": "cash", "reference": "R-cash"},
+        {
+            "method": "card",
+            "reference": "R-card",
+            "acquirer": "ICBC",
+            "card_masked": "622848******1234",
+        },
+    ]
+    for n, payment in enumerate(payments):
+        people = [{"name": f"付款{n}{k}", "id_number": f"11010119800101{n}{k:03d}"} for k in (1, 2)]
+        held = loaded.post("/v1/orders", order_body(passengers=people)).json()
+        paid = loaded.post(
+            f"/v1/orders/{held['order_id']}/pay", {**payment, "amount_fen": held["total_fen"]}
+        )
+        assert paid.status_code == 200, paid.text
+        view = OrderView.model_validate_json(paid.content)
+        assert paid.content == view.model_dump_json(by_alias=True).encode()
+        assert view.status == "issued" and all(t.token for t in view.tickets)
+        again = loaded.get(f"/v1/orders/{view.order_id}")
         assert OrderView.model_validate_json(again.content) == view
 
 
