@@ -79,6 +79,11 @@ class TicketLayout:
         printer.cut()
         return bytes(printer.output)
 
+    def check_printable(self, text: str) -> None:
+        """Raise DeviceConfigError if ``text`` (a station name, say) would print as boxes."""
+        if not text.isascii():
+            self.raster.check_glyphs(text, SMALL_SIZE)
+
     def _check_fixed_words(self) -> None:
         """Fail at start-up, not at the first sale, when the font cannot draw the fixed words."""
         words = [chinese for chinese, _ in SEAT_CLASS_NAMES.values()]

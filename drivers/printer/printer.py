@@ -94,6 +94,11 @@ class TicketPrinter:
         text = list(lines)
         await self._run(lambda: self._print(lambda: self._layout.report_bytes(text)))
 
+    def check_printable(self, texts: Iterable[str]) -> None:
+        """Raise DeviceConfigError for any text the font cannot draw (check names at start-up)."""
+        for text in texts:
+            self._layout.check_printable(text)
+
     def health(self) -> PrinterHealth:
         """The last known state, without asking the printer."""
         status = self._status

@@ -52,8 +52,8 @@ class TextRaster:
         if missing:
             shown = "".join(missing[:8])
             raise DeviceConfigError(
-                f"font {self.font_path} (face {self.font_index}) has no glyph for {shown!r}:"
-                " set font_path to a font with CJK glyphs, such as WenQuanYi Micro Hei"
+                f"font {self.font_path} (face {self.font_index}) has no glyph for {shown!r},"
+                " which would print as boxes: set font_path to a font that has it"
             )
 
     def line(self, text: str, size: int, align: Align = "left") -> Image.Image:

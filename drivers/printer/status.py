@@ -126,13 +126,15 @@ def parse_status(answers: Sequence[bytes]) -> PrinterStatus:
 
 def _answer_problem(answers: Sequence[bytes]) -> str:
     """What is wrong with the answers, or '' when each is one well-formed status byte."""
-    if len(answers) != len(STATUS_QUERIES):
-        return f"{len(answers)} status answers, expected {len(STATUS_QUERIES)}"
-    for n, answer in zip(STATUS_QUERIES, answers, strict=True):
+    for n, answer in zip(STATUS_QUERIES, answers, strict=False):
+        if not answer:
+            return f"DLE EOT {n}: no answer"
         if len(answer) != 1:
             return f"DLE EOT {n}: {len(answer)} bytes answered, expected 1"
         if not is_status_byte(answer[0]):
             return f"DLE EOT {n}: 0x{answer[0]:02x} is not a status byte"
+    if len(answers) != len(STATUS_QUERIES):
+        return f"{len(answers)} status answers, expected {len(STATUS_QUERIES)}"
     return ""
 
 
