@@ -114,7 +114,9 @@ def _feed(paper: _Paper, lines: int) -> None:
 
 def _print_pending(paper: _Paper) -> None:
     """The buffered text as one or more lines (wrapped at the paper's width, as printers do)."""
-    text, paper.pending = paper.pending.decode("cp437"), b""
+    # code page 437 as the printer reads it; what the bitmap font lacks shows as "?"
+    text = paper.pending.decode("cp437").encode("latin-1", "replace").decode("latin-1")
+    paper.pending = b""
     columns = max(paper.width // CELL_WIDTH, 1)
     for start in range(0, len(text), columns):
         paper.add(paper.place(_text_picture(text[start : start + columns])))
