@@ -94,6 +94,8 @@ class TicketPrinterConfig(_Section):
             raise ValueError(f"unknown python-escpos printer profile {name!r}") from None
         if not profile.supports("bitImageRaster"):
             raise ValueError(f"profile {name!r} cannot print raster images (GS v 0)")
+        if not (profile.supports("paperFullCut") or profile.supports("paperPartCut")):
+            raise ValueError(f"profile {name!r} has no paper cutter; a ticket printer needs one")
         return name
 
     @model_validator(mode="after")

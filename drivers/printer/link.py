@@ -26,7 +26,7 @@ from escpos.exceptions import DeviceNotFoundError  # type: ignore[import-untyped
 from escpos.printer import Network, Serial, Usb  # type: ignore[import-untyped]
 
 from drivers.errors import DeviceConfigError, DeviceTimeout, DeviceUnavailable, LinkLost
-from drivers.printer.config import SimSettings, TicketPrinterConfig
+from drivers.printer.config import SimSettings, TicketPrinterConfig, UsbSettings
 from drivers.sim.control import SimulatorError, SimulatorProcess
 
 SIMULATOR_MODULE = "drivers.printer.simulator"
@@ -191,15 +191,32 @@ class SerialLink(EscposLink):
 
 
 class UsbLink(EscposLink):
-    """A printer on USB bulk endpoints, through python-escpos's ``Usb`` (pyusb and libusb)."""
+    """A printer on USB bulk endpoints, through python-escpos's ``Usb`` (pyusb and libusb).
+
+    The ``Usb`` object is made at open, once pyusb is known to be there:
+    without pyusb python-escpos's ``Usb`` raises even from its destructor.
+    """
+
+    def __init__(self, settings: UsbSettings, profile: str) -> None:
+        super().__init__(None, f"USB {settings.vendor_id:04x}:{settings.product_id:04x}")
+        self.arguments: dict[str, Any] = {
+            "idVendor": settings.vendor_id,
+            "idProduct": settings.product_id,
+            "timeout": int(settings.timeout_s * 1000),  # milliseconds, as pyusb counts
+            "in_ep": settings.in_ep,
+            "out_ep": settings.out_ep,
+            "profile": profile,
+        }
 
     def open(self) -> None:
         """Find and claim the device; DeviceUnavailable when it (or pyusb) is absent."""
-        if not self.printer.is_usable():
+        if not Usb.is_usable():
             raise DeviceUnavailable(
                 f"ticket printer at {self.where}: the usb backend needs the pyusb package"
                 " and libusb-1.0, which are not installed"
             )
+        if self.printer is None:
+            self.printer = Usb(**self.arguments)
         super().open()
 
     def read(self, size: int, timeout: float) -> bytes:
@@ -283,10 +300,5 @@ def build_link(config: TicketPrinterConfig) -> EscposLink:
         )  # fmt: skip
         return SerialLink(printer, line.device)
     if config.backend == "usb" and config.usb is not None:
-        usb = config.usb
-        printer = Usb(
-            usb.vendor_id, usb.product_id, timeout=int(usb.timeout_s * 1000),
-            in_ep=usb.in_ep, out_ep=usb.out_ep, profile=profile,
-        )  # fmt: skip
-        return UsbLink(printer, f"USB {usb.vendor_id:04x}:{usb.product_id:04x}")
+        return UsbLink(config.usb, profile)
     raise DeviceConfigError(f"ticket printer backend {config.backend!r} has no settings")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from printer_samples import FOOTER, sim_config
 
 from drivers.printer.config import TicketPrinterConfig
 from drivers.printer.mechanism import PrinterMechanism
@@ -29,7 +30,6 @@ from drivers.printer.printer import TicketPrinter, open_ticket_printer
 from drivers.printer.render import RenderedPage
 from drivers.sim.control import SimulatorClient, SimulatorError, SimulatorProcess
 from drivers.sim.pty import Pty, open_pty
-from tests.drivers.printer.printer_samples import FOOTER, sim_config
 
 USB_PRINTER_ENV = "STATIONKIT_USB_PRINTER"
 EVENT_TIMEOUT_S = 10.0

@@ -14,19 +14,24 @@ from pathlib import Path
 import pytest
 import zxingcpp
 from PIL import Image, ImageChops, ImageDraw, ImageFont
+from printer_benches import BENCHES, Bench, serial_bench
+from printer_samples import CJK_FONT, LATIN_FONT, claims, key_ring, make_ticket, token
 
 from drivers.errors import DeviceUnavailable, DriverErrorCode
 from drivers.printer.layout import TITLE_SIZE
-from drivers.printer.raster_text import LINE_GAP, MARGIN, TextRaster
 from drivers.printer.printer import TicketPrinter
+from drivers.printer.raster_text import LINE_GAP, MARGIN, TextRaster
 from drivers.printer.status import PrinterNotReady, PrinterReason, TicketIncomplete
-from drivers.printer.ticket import PrintedTicket
-from protocol.keys import KeyRing
-from protocol.token import TicketClaims, decode_token
-from tests.drivers.printer.printer_benches import BENCHES, Bench, serial_bench
-from tests.drivers.printer.printer_samples import CJK_FONT, LATIN_FONT, make_ticket
+from protocol.token import decode_token
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
 STATUS_DEADLINE_S = 5.0  # far above the 0.3 s status timeout: only a hang fails
 
 
@@ -84,23 +89,21 @@ async def test_a_silent_printer_is_unknown_within_the_timeout_and_recovers(bench
     assert (await bench.printer.status()).reason is PrinterReason.OK
 
 
-async def test_a_printed_ticket_decodes_to_the_signed_token(
-    bench: Bench, ticket: PrintedTicket, key_ring: KeyRing, claims: TicketClaims
-) -> None:
+async def test_a_printed_ticket_decodes_to_the_signed_token(bench: Bench) -> None:
+    ticket = make_ticket(token())
     printed_before = bench.printer.health().tickets_printed
     await bench.printer.print_ticket(ticket)
     found = zxingcpp.read_barcodes(Image.open(bench.next_ticket()))
     assert [code.format for code in found] == [zxingcpp.BarcodeFormat.QRCode]
-    decoded = decode_token(found[0].text, key_ring)
-    assert decoded.ticket_id == claims.ticket_id
+    decoded = decode_token(found[0].text, key_ring())
+    assert decoded.ticket_id == claims().ticket_id
     assert decoded.holder_matches("110101199001011234")
-    assert (decoded.train, decoded.coach, decoded.seat) == (claims.train, 5, 12)
+    assert (decoded.train, decoded.coach, decoded.seat) == (claims().train, 5, 12)
     assert bench.printer.health().tickets_printed == printed_before + 1
 
 
-async def test_chinese_station_names_are_printed_as_glyphs(
-    bench: Bench, ticket: PrintedTicket
-) -> None:
+async def test_chinese_station_names_are_printed_as_glyphs(bench: Bench) -> None:
+    ticket = make_ticket(token())
     await bench.printer.print_ticket(ticket)
     printed = Image.open(bench.next_ticket()).convert("L")
     raster = TextRaster(CJK_FONT, 0, printed.width)
@@ -115,15 +118,15 @@ async def test_chinese_station_names_are_printed_as_glyphs(
         assert ImageChops.difference(top, boxes).getbbox() is not None
 
 
-async def test_paper_near_end_still_prints(bench: Bench, ticket: PrintedTicket) -> None:
+async def test_paper_near_end_still_prints(bench: Bench) -> None:
+    ticket = make_ticket(token())
     bench.steer("paper", state="near_end")
     await bench.printer.print_ticket(ticket)
     assert bench.next_ticket().is_file()
 
 
-async def test_paper_out_refuses_before_sending_anything(
-    bench: Bench, ticket: PrintedTicket
-) -> None:
+async def test_paper_out_refuses_before_sending_anything(bench: Bench) -> None:
+    ticket = make_ticket(token())
     before = bench.counts()
     bench.steer("paper", state="out")
     with pytest.raises(PrinterNotReady) as caught:
@@ -139,9 +142,8 @@ async def test_paper_out_refuses_before_sending_anything(
     assert bench.counts()["pages_printed"] == before["pages_printed"] + 1
 
 
-async def test_paper_running_out_mid_ticket_is_an_incomplete_ticket(
-    bench: Bench, ticket: PrintedTicket
-) -> None:
+async def test_paper_running_out_mid_ticket_is_an_incomplete_ticket(bench: Bench) -> None:
+    ticket = make_ticket(token())
     before, printed_before = bench.counts(), bench.printer.health().tickets_printed
     bench.steer("paper", state="out", after_bytes=2000)
     with pytest.raises(TicketIncomplete) as caught:
@@ -154,16 +156,16 @@ async def test_paper_running_out_mid_ticket_is_an_incomplete_ticket(
     assert bench.printer.health().tickets_printed == printed_before
 
 
-async def test_a_cover_opened_refuses_with_its_reason(bench: Bench, ticket: PrintedTicket) -> None:
+async def test_a_cover_opened_refuses_with_its_reason(bench: Bench) -> None:
+    ticket = make_ticket(token())
     bench.steer("cover", open=True)
     with pytest.raises(PrinterNotReady) as caught:
         await bench.printer.print_ticket(ticket)
     assert caught.value.reason is PrinterReason.COVER_OPEN
 
 
-async def test_a_silent_printer_refuses_a_ticket_as_a_timeout(
-    bench: Bench, ticket: PrintedTicket
-) -> None:
+async def test_a_silent_printer_refuses_a_ticket_as_a_timeout(bench: Bench) -> None:
+    ticket = make_ticket(token())
     bench.steer("silence", on=True)
     with pytest.raises(PrinterNotReady) as caught:
         await bench.printer.print_ticket(ticket)
@@ -176,12 +178,14 @@ async def test_a_shift_report_prints_chinese_and_ascii_lines(bench: Bench) -> No
     assert report.convert("L").getextrema() == (0, 255)
 
 
-async def test_a_standing_ticket_prints(bench: Bench, token: str) -> None:
-    await bench.printer.print_ticket(make_ticket(token, coach=None, seat=None))
+async def test_a_standing_ticket_prints(bench: Bench) -> None:
+    await bench.printer.print_ticket(make_ticket(token(), coach=None, seat=None))
     assert bench.next_ticket().is_file()
 
 
-def test_a_closed_printer_refuses_clearly(tmp_path: Path, ticket: PrintedTicket) -> None:
+def test_a_closed_printer_refuses_clearly(tmp_path: Path) -> None:
+    ticket = make_ticket(token())
+
     async def close_then_use(printer: TicketPrinter) -> None:
         await printer.close()
         await printer.close()  # twice is harmless

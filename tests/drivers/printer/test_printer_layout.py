@@ -1,4 +1,4 @@
-"""The ticket layout's bytes, checked against python-escpos's Dummy printer, and masking on paper."""
+"""The ticket layout's bytes, checked with python-escpos's Dummy printer; masking on paper."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ from escpos.printer import Dummy  # type: ignore[import-untyped]
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
+from printer_samples import FOOTER, LATIN_FONT, make_ticket, token
 
 from drivers.errors import DeviceConfigError, DriverErrorCode
 from drivers.printer.config import TicketPrinterConfig
 from drivers.printer.escpos_stream import EscPosParser, RasterImage, Text
 from drivers.printer.layout import TicketLayout
-from drivers.printer.ticket import PrintedTicket, StationName, mask_id_number, mask_name
-from tests.drivers.printer.printer_samples import FOOTER, LATIN_FONT, make_ticket
+from drivers.printer.ticket import StationName, mask_id_number, mask_name
 
 INIT = b"\x1b@"
 CUT = b"\x1bd\x06\x1dV\x00"  # feed six lines, full cut
@@ -54,17 +54,15 @@ def test_a_report_is_exactly_init_text_lines_and_cut(layout: TicketLayout) -> No
     )
 
 
-def test_a_ticket_starts_with_init_and_ends_with_a_full_cut(
-    layout: TicketLayout, ticket: PrintedTicket
-) -> None:
+def test_a_ticket_starts_with_init_and_ends_with_a_full_cut(layout: TicketLayout) -> None:
+    ticket = make_ticket(token())
     data = layout.ticket_bytes(ticket)
     assert data.startswith(INIT + RASTER_576)
     assert data.endswith(b"\x1ba\x00" + CUT)
 
 
-def test_the_plain_ascii_lines_are_printer_text_in_order(
-    layout: TicketLayout, ticket: PrintedTicket
-) -> None:
+def test_the_plain_ascii_lines_are_printer_text_in_order(layout: TicketLayout) -> None:
+    ticket = make_ticket(token())
     data = layout.ticket_bytes(ticket)
     expected = (
         b"\x1ba\x01Train G1 of 2026-12-01\n\x1ba\x00"  # centred, then back to the left
@@ -74,21 +72,19 @@ def test_the_plain_ascii_lines_are_printer_text_in_order(
     assert expected in data
 
 
-def test_the_qr_code_is_the_raster_python_escpos_makes_of_the_token(
-    layout: TicketLayout, ticket: PrintedTicket, token: str
-) -> None:
+def test_the_qr_code_is_the_raster_python_escpos_makes_of_the_token(layout: TicketLayout) -> None:
+    ticket = make_ticket(token())
     printer = collector()
-    printer.qr(token, ec=QR_ECLEVEL_M, size=4, native=False, center=True)
+    printer.qr(token(), ec=QR_ECLEVEL_M, size=4, native=False, center=True)
     qr = bytes(printer.output)
     # code page 437 for the line feed around it, then an image as wide as the paper
     assert qr.startswith(b"\x1bt\x00\n" + RASTER_576)
     assert qr in layout.ticket_bytes(ticket)
-    assert token.encode() not in layout.ticket_bytes(ticket)  # never sent as a native QR
+    assert token().encode() not in layout.ticket_bytes(ticket)  # never sent as a native QR
 
 
-def test_chinese_lines_are_raster_images_of_the_cjk_font(
-    layout: TicketLayout, ticket: PrintedTicket
-) -> None:
+def test_chinese_lines_are_raster_images_of_the_cjk_font(layout: TicketLayout) -> None:
+    ticket = make_ticket(token())
     data = layout.ticket_bytes(ticket)
     stations = layout.raster.columns("北京南", "上海虹桥", 40, "G1")
     assert image_bytes(stations) in data
@@ -102,31 +98,29 @@ def test_chinese_lines_are_raster_images_of_the_cjk_font(
     assert texts.isascii()  # no GBK or any other code page: nothing can print as mojibake
 
 
-def test_a_standing_ticket_says_so(layout: TicketLayout, token: str) -> None:
-    data = layout.ticket_bytes(make_ticket(token, coach=None, seat=None))
+def test_a_standing_ticket_says_so(layout: TicketLayout) -> None:
+    data = layout.ticket_bytes(make_ticket(token(), coach=None, seat=None))
     seat_line = layout.raster.columns("2026年12月01日 08:00开", "无座", 28)
     assert image_bytes(seat_line) in data
 
 
-def test_unmasked_name_and_id_print_exactly_as_masked_ones(
-    layout: TicketLayout, token: str
-) -> None:
-    masked = layout.ticket_bytes(make_ticket(token))
-    unmasked = make_ticket(token, passenger_name="张三丰", id_number="110101199001011234")
+def test_unmasked_name_and_id_print_exactly_as_masked_ones(layout: TicketLayout) -> None:
+    masked = layout.ticket_bytes(make_ticket(token()))
+    unmasked = make_ticket(token(), passenger_name="张三丰", id_number="110101199001011234")
     assert layout.ticket_bytes(unmasked) == masked
     passenger = layout.raster.line("1101**********1234 张*丰", 22, "left")
     assert image_bytes(passenger) in masked
 
 
-def test_a_narrow_paper_makes_narrow_images(token: str) -> None:
+def test_a_narrow_paper_makes_narrow_images() -> None:
     layout = TicketLayout(TicketPrinterConfig(backend="sim", paper_width_dots=384))
-    commands = EscPosParser().feed(layout.ticket_bytes(make_ticket(token)))
+    commands = EscPosParser().feed(layout.ticket_bytes(make_ticket(token())))
     assert {c.width_bytes for c in commands if isinstance(c, RasterImage)} == {48}
 
 
 def test_a_missing_font_file_is_refused_when_the_layout_is_built(tmp_path: Path) -> None:
     config = TicketPrinterConfig(backend="sim", font_path=tmp_path / "none.ttc")
-    with pytest.raises(DeviceConfigError, match="none.ttc does not exist") as caught:
+    with pytest.raises(DeviceConfigError, match=r"none\.ttc does not exist") as caught:
         TicketLayout(config)
     assert caught.value.code is DriverErrorCode.CONFIG
 
@@ -138,10 +132,8 @@ def test_a_font_without_cjk_glyphs_is_refused_rather_than_printing_boxes() -> No
         TicketLayout(TicketPrinterConfig(backend="sim", font_path=LATIN_FONT))
 
 
-def test_a_name_the_font_cannot_draw_fails_before_any_byte(
-    layout: TicketLayout, token: str
-) -> None:
-    rare = make_ticket(token, to_station=StationName("𠀀", "X"))
+def test_a_name_the_font_cannot_draw_fails_before_any_byte(layout: TicketLayout) -> None:
+    rare = make_ticket(token(), to_station=StationName("𠀀", "X"))
     with pytest.raises(DeviceConfigError, match="𠀀"):
         layout.ticket_bytes(rare)
     with pytest.raises(DeviceConfigError):

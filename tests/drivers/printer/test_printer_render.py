@@ -1,11 +1,14 @@
-"""The ESC/POS stream parser and the PNG renderer: what they draw, and garbage never crashing them."""
+"""The ESC/POS stream parser and the PNG renderer: what they draw; garbage never crashes them."""
 
 from __future__ import annotations
+
+import itertools
+from dataclasses import asdict
 
 import zxingcpp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from printer_samples import FOOTER, claims, key_ring, make_ticket, signing_key, token
 
 from drivers.printer.config import TicketPrinterConfig
 from drivers.printer.escpos_stream import (
@@ -24,10 +27,7 @@ from drivers.printer.escpos_stream import (
 )
 from drivers.printer.layout import TicketLayout
 from drivers.printer.render import MAX_PAGE_DOTS, render
-from drivers.printer.ticket import PrintedTicket
-from protocol.keys import KeyRing
 from protocol.token import TicketClaims, decode_token
-from tests.drivers.printer.printer_samples import FOOTER, make_ticket
 
 LAYOUT = TicketLayout(TicketPrinterConfig(backend="sim", footer=FOOTER))
 SAMPLE = LAYOUT.ticket_bytes(make_ticket("A" * 164))
@@ -96,7 +96,7 @@ def test_any_chunking_of_a_ticket_gives_the_same_commands(cuts: list[int]) -> No
     parser = EscPosParser()
     edges = [0, *sorted(cuts), len(SAMPLE)]
     commands: list[Command] = []
-    for start, end in zip(edges, edges[1:], strict=False):
+    for start, end in itertools.pairwise(edges):
         commands += parser.feed(SAMPLE[start:end])
     assert merged(commands) == merged(parse(SAMPLE))
 
@@ -107,7 +107,7 @@ def test_any_bytes_in_any_chunks_parse_without_raising(data: bytes, cuts: list[i
     parser = EscPosParser()
     edges = [0, *sorted(min(c, len(data)) for c in cuts), len(data)]
     commands: list[Command] = []
-    for start, end in zip(edges, edges[1:], strict=False):
+    for start, end in itertools.pairwise(edges):
         commands += parser.feed(data[start:end])
     assert merged(commands + parser.flush()) == merged(parse(data))
 
@@ -150,26 +150,17 @@ def test_chinese_sent_as_text_renders_as_visible_mojibake() -> None:
     assert page.image.getextrema() == (0, 255)  # something was drawn, and nothing raised
 
 
-def test_a_rendered_ticket_qr_decodes_to_the_signed_token(
-    token: str, key_ring: KeyRing, claims: TicketClaims
-) -> None:
-    image = render(parse(LAYOUT.ticket_bytes(make_ticket(token))), 576).image
-    assert decode_png_token(image, key_ring) == claims_with_key(claims, key_ring)
-
-
-def decode_png_token(image: Image.Image, key_ring: KeyRing) -> TicketClaims:
+def test_a_rendered_ticket_qr_decodes_to_the_signed_token() -> None:
+    image = render(parse(LAYOUT.ticket_bytes(make_ticket(token()))), 576).image
     found = zxingcpp.read_barcodes(image)
     assert [code.format for code in found] == [zxingcpp.BarcodeFormat.QRCode]
-    return decode_token(found[0].text, key_ring)
+    decoded = decode_token(found[0].text, key_ring())
+    signed = claims()
+    assert decoded == TicketClaims(**{**asdict(signed), "key_id": signing_key().key_id})
 
 
-def claims_with_key(claims: TicketClaims, key_ring: KeyRing) -> TicketClaims:
-    """``claims`` as decoding fills them: with the signing key's id."""
-    fields = {name: getattr(claims, name) for name in claims.__dataclass_fields__}
-    return TicketClaims(**{**fields, "key_id": key_ring.key_ids()[0]})
-
-
-def test_a_ticket_renders_without_unknown_commands(ticket: PrintedTicket) -> None:
+def test_a_ticket_renders_without_unknown_commands() -> None:
+    ticket = make_ticket(token())
     page = render(parse(LAYOUT.ticket_bytes(ticket)), 576)
     assert page.unknown_commands == 0
     assert not page.truncated
