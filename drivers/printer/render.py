@@ -109,6 +109,9 @@ def _feed(paper: _Paper, lines: int) -> None:
         _print_pending(paper)
         lines -= 1
     for _ in range(lines):
+        if paper.height >= MAX_PAGE_DOTS:  # the page is full: the rest is lost
+            paper.truncated = True
+            return
         paper.add(Image.new("1", (paper.width, LINE_HEIGHT), 1))
 
 
@@ -124,8 +127,9 @@ def _print_pending(paper: _Paper) -> None:
 
 def _text_picture(text: str) -> Image.Image:
     """``text`` in 12 x 24 cells: the bitmap font drawn at 6 x 12, then doubled."""
-    small = Image.new("1", (len(text) * CELL_WIDTH // 2, CELL_HEIGHT // 2), 1)
-    ImageDraw.Draw(small).text((0, 0), text, font=_BITMAP_FONT, fill=0)
+    # one spare dot at the left: some glyphs of the bitmap font start left of their cell
+    small = Image.new("1", (len(text) * CELL_WIDTH // 2 + 1, CELL_HEIGHT // 2), 1)
+    ImageDraw.Draw(small).text((1, 0), text, font=_BITMAP_FONT, fill=0)
     cells = small.resize((small.width * 2, small.height * 2), Image.Resampling.NEAREST)
     line = Image.new("1", (cells.width, LINE_HEIGHT), 1)
     line.paste(cells, (0, (LINE_HEIGHT - CELL_HEIGHT) // 2))
