@@ -76,12 +76,15 @@ class EscposLink(ABC):
         self._check_open()
         try:
             self.printer._raw(data)
-        except TimeoutError:
-            self.disconnect()
-            raise DeviceTimeout(f"ticket printer at {self.where} stopped taking data") from None
         except OSError as exc:
             self.disconnect()
+            if self._is_stall(exc):
+                raise DeviceTimeout(f"ticket printer at {self.where} stopped taking data") from None
             raise LinkLost(f"line to the ticket printer at {self.where} dropped: {exc}") from None
+
+    def _is_stall(self, exc: OSError) -> bool:
+        """True when a write failed because the printer stopped taking data in time."""
+        return isinstance(exc, TimeoutError)
 
     def disconnect(self) -> None:
         """Close the connection to the printer."""
@@ -136,16 +139,16 @@ class NetworkLink(EscposLink):
         sock = self._socket()
         try:
             sock.setblocking(False)
-            while data := sock.recv(DISCARD_CHUNK):
-                del data
-            raise self._lost(ConnectionResetError("the printer closed the connection"))
+            while sock.recv(DISCARD_CHUNK):
+                pass  # a late answer to a query nobody waits for any more
         except BlockingIOError:
-            pass
+            return  # nothing left to read
         except OSError as exc:
             raise self._lost(exc) from None
         finally:
             with contextlib.suppress(OSError):
                 sock.settimeout(self.printer.timeout)
+        raise self._lost(ConnectionResetError("the printer closed the connection"))
 
     def _socket(self) -> socket.socket:
         self._check_open()
@@ -181,13 +184,9 @@ class SerialLink(EscposLink):
         except (serial.SerialException, OSError) as exc:
             raise self._lost(exc) from None
 
-    def write(self, data: bytes) -> None:
-        """Send ``data`` whole (pyserial's write timeout is its own exception)."""
-        try:
-            super().write(data)
-        except serial.SerialTimeoutException:  # pragma: no cover - needs a stalled real line
-            self.disconnect()
-            raise DeviceTimeout(f"ticket printer at {self.where} stopped taking data") from None
+    def _is_stall(self, exc: OSError) -> bool:
+        """pyserial reports a write timeout with an exception of its own."""
+        return isinstance(exc, serial.SerialTimeoutException) or super()._is_stall(exc)
 
 
 class UsbLink(EscposLink):

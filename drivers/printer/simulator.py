@@ -98,7 +98,11 @@ class PrinterSimulator:
 
     def _page_printed(self, page: RenderedPage) -> None:
         path = self.output_dir / f"ticket-{next(self._tickets):04d}.png"
-        page.image.save(path)
+        try:
+            page.image.save(path)
+        except OSError as exc:  # a full disk must not stop the printer answering
+            self.control.emit("error", message=f"cannot save {path}: {exc}")
+            return
         self.control.emit(
             "ticket_printed",
             path=str(path),

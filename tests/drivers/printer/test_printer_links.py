@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import socket
+import struct
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from drivers.errors import DeviceUnavailable, DriverErrorCode
 from drivers.printer.config import TicketPrinterConfig
 from drivers.printer.link import NetworkLink, UsbLink, build_link
 from drivers.printer.printer import open_ticket_printer
-from drivers.printer.status import PrinterNotReady, PrinterReason
+from drivers.printer.status import PrinterNotReady, PrinterReason, TicketIncomplete
 from drivers.sim.control import SimulatorProcess
 
 pytestmark = pytest.mark.anyio
@@ -123,3 +125,40 @@ async def test_a_printer_that_went_away_is_unreachable(simulator: SimulatorProce
         assert caught.value.code is DriverErrorCode.UNAVAILABLE
     finally:
         await printer.close()
+
+
+class DroppingPrinter:
+    """A TCP printer that answers status queries, then hangs up hard when a ticket starts."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        connection, _ = self.listener.accept()
+        self.listener.close()  # no second connection: the printer is gone
+        with connection:
+            while data := connection.recv(4096):
+                if data.replace(b"\x10\x04", b"").strip(b"\x01\x02\x03\x04"):
+                    break  # print data: drop the line
+                connection.sendall(b"\x12" * data.count(b"\x10\x04"))
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+async def test_a_line_dropped_mid_ticket_is_an_incomplete_ticket() -> None:
+    printer_end = DroppingPrinter()
+    printer = await open_ticket_printer(
+        config("network", {"host": "127.0.0.1", "port": printer_end.port})
+    )
+    try:
+        with pytest.raises(TicketIncomplete) as caught:
+            await printer.print_ticket(make_ticket(token()))
+        # the reset reaches the write, or the status check after it
+        assert caught.value.code in (DriverErrorCode.LINK_LOST, DriverErrorCode.UNAVAILABLE)
+        assert printer.health().last_error == caught.value.code.value
+        assert printer.health().tickets_printed == 0
+    finally:
+        await printer.close()
+        printer_end.thread.join(5)
