@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from drivers.errors import DeviceConfigError, DeviceUnavailable, DriverError
 from drivers.gate_mechanism.board import GateBoard, Lamp
@@ -117,7 +118,7 @@ class GateMechanism:
             board.watch_sensor(direction, self._sensor_handler(direction))
 
     @property
-    def pin_factory(self) -> object:
+    def pin_factory(self) -> Any:  # gpiozero is untyped
         """The gpiozero pin factory under the parts (a ``MockFactory`` in simulation)."""
         return self._board.pin_factory
 
@@ -133,8 +134,7 @@ class GateMechanism:
         if self._is_emergency:
             return  # every flap is open already
         with self._lock:
-            lane = self._lanes[direction]
-            lane.unclaimed, lane.is_flap_open = 0, True
+            self._lanes[direction].unclaimed = 0
         self._drive_flaps([direction], energised=True)
 
     def lock(self, direction: Direction | None = None) -> None:
@@ -228,23 +228,37 @@ class GateMechanism:
     def _sensor_changed(self, direction: Direction, occupied: bool) -> None:
         """From gpiozero's thread: a step in, or a step out that completes a passage."""
         with self._lock:
-            lane = self._lanes[direction]
-            if occupied:
-                lane.is_occupied, lane.stepped_in_while_open = True, lane.is_flap_open
+            passage = self._passage_completed(self._lanes[direction], direction, occupied)
+            if passage is None:
                 return
-            if not lane.is_occupied:
-                return  # occupied before we watched: not a whole passage
-            lane.is_occupied = False
-            lane.count += 1
-            passage = Passage(direction, self._clock(), lane.stepped_in_while_open)
-            waiter = lane.waiters.pop(0) if lane.waiters else None
-            lane.unclaimed += waiter is None
+            waiter = self._claim_waiter(self._lanes[direction])
             subscriptions = list(self._subscriptions)
         if waiter is not None:
             with contextlib.suppress(RuntimeError):  # its loop is closed
                 waiter.get_loop().call_soon_threadsafe(self._hand_over, waiter, direction)
         for subscription in subscriptions:
             subscription.deliver(passage)
+
+    def _passage_completed(
+        self, lane: _Lane, direction: Direction, occupied: bool
+    ) -> Passage | None:
+        """Under the lock: note the edge; the passage if it was a step out after a step in."""
+        if occupied:
+            lane.is_occupied, lane.stepped_in_while_open = True, lane.is_flap_open
+            return None
+        if not lane.is_occupied:
+            return None  # occupied before we watched: not a whole passage
+        lane.is_occupied = False
+        lane.count += 1
+        return Passage(direction, self._clock(), lane.stepped_in_while_open)
+
+    @staticmethod
+    def _claim_waiter(lane: _Lane) -> asyncio.Future[bool] | None:
+        """Under the lock: the first waiter, or None and the passage is kept for the next."""
+        if lane.waiters:
+            return lane.waiters.pop(0)
+        lane.unclaimed += 1
+        return None
 
     def _hand_over(self, waiter: asyncio.Future[bool], direction: Direction) -> None:
         """On the waiter's loop: give it the passage, or keep it if the wait just ended."""

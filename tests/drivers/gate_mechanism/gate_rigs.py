@@ -37,7 +37,7 @@ def sim_config(control_socket: Path | None = None, **overrides: Any) -> GateMech
 
 def relay_level(gate: GateMechanism, direction: Direction) -> bool:
     """The level on that relay's mock pin now."""
-    return bool(gate.pin_factory.pin(RELAY_PINS[direction]).state)  # type: ignore[attr-defined]
+    return bool(gate.pin_factory.pin(RELAY_PINS[direction]).state)
 
 
 def is_energised(gate: GateMechanism, direction: Direction, active_high: bool) -> bool:

@@ -161,8 +161,8 @@ async def test_relay_and_sensor_events_tell_the_whole_passage_in_order(
     gate_and_sim: tuple[GateMechanism, SimulatorClient],
 ) -> None:
     gate, sim = gate_and_sim
-    entry_relay = gate.pin_factory.pin(RELAY_PINS["entry"])  # type: ignore[attr-defined]
-    sensor = gate.pin_factory.pin(SENSOR_PINS["entry"])  # type: ignore[attr-defined]
+    entry_relay = gate.pin_factory.pin(RELAY_PINS["entry"])
+    sensor = gate.pin_factory.pin(SENSOR_PINS["entry"])
     entry_relay.clear_states()
     gate.open("entry")
     assert await gate.wait_passage("entry", timeout_s=5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from gate_rigs import (
@@ -20,9 +21,9 @@ from drivers.gate_mechanism import DirectionPins, GateBoard, GateMechanism, open
 ACTIVE_LEVELS = [pytest.param(True, id="active-high"), pytest.param(False, id="active-low")]
 
 
-def driven_levels(pin: object) -> list[bool]:
+def driven_levels(pin: Any) -> list[bool]:
     """The levels a mock pin took after its first (input, undriven) state."""
-    return [state.state for state in pin.states[1:]]  # type: ignore[attr-defined]
+    return [state.state for state in pin.states[1:]]
 
 
 @pytest.mark.parametrize("active_high", ACTIVE_LEVELS)
@@ -30,7 +31,7 @@ def test_every_relay_starts_de_energised_and_never_blips(active_high: bool) -> N
     gate = open_gate(sim_config(relay_active_high=active_high))
     try:
         for direction, number in RELAY_PINS.items():
-            pin = gate.pin_factory.pin(number)  # type: ignore[attr-defined]
+            pin = gate.pin_factory.pin(number)
             assert not is_energised(gate, direction, active_high)
             assert active_high not in driven_levels(pin)  # never at the energised level
         assert not any(gate.health().flaps_open.values())
@@ -47,7 +48,7 @@ def test_open_energises_and_lock_de_energises_only_that_flap(active_high: bool) 
         assert not is_energised(gate, "exit", active_high)
         gate.lock("entry")
         assert not is_energised(gate, "entry", active_high)
-        entry = gate.pin_factory.pin(RELAY_PINS["entry"])  # type: ignore[attr-defined]
+        entry = gate.pin_factory.pin(RELAY_PINS["entry"])
         assert driven_levels(entry)[-2:] == [active_high, not active_high]
     finally:
         gate.close()
@@ -56,7 +57,7 @@ def test_open_energises_and_lock_de_energises_only_that_flap(active_high: bool) 
 @pytest.mark.parametrize("active_high", ACTIVE_LEVELS)
 def test_close_leaves_every_relay_de_energised(active_high: bool) -> None:
     gate = open_gate(sim_config(relay_active_high=active_high, walk_through_ms=60_000))
-    pins = {d: gate.pin_factory.pin(n) for d, n in RELAY_PINS.items()}  # type: ignore[attr-defined]
+    pins = {d: gate.pin_factory.pin(n) for d, n in RELAY_PINS.items()}
     gate.emergency_open()
     gate.show("entry", "green")
     gate.close()

@@ -33,6 +33,7 @@ from drivers.qr_scanner import (
     ScanResult,
     open_scanner,
 )
+from drivers.qr_scanner.scanner import QUEUE_SIZE
 from drivers.sim.control import SimulatorClient, SimulatorError
 
 pytestmark = pytest.mark.anyio
@@ -203,3 +204,17 @@ async def test_closing_the_scanner_stops_the_simulator_it_started(
     await scanner.close()
     with pytest.raises(SimulatorError, match="no simulator listens"):
         SimulatorClient(socket_dir / "scanner.sock", timeout=0.3)
+
+
+async def test_scans_nobody_collects_are_dropped_oldest_first(
+    tcp_device: TcpScannerDevice,
+) -> None:
+    url = f"socket://127.0.0.1:{tcp_device.port}"
+    scanner = await open_scanner(ScannerConfig(backend="serial", url=url))
+    try:
+        tcp_device.raw(b"".join(f"stale-{n}\r".encode() for n in range(70)))
+        await eventually(lambda: scanner.health().dropped == 70 - QUEUE_SIZE)
+        assert await next_text(scanner) == f"stale-{70 - QUEUE_SIZE}"
+        assert scanner.health().scans == 70
+    finally:
+        await scanner.close()
