@@ -211,13 +211,13 @@ class QrScanner:
         retrying = Retrying(
             stop=stop_when_event_set(self._stop),
             wait=wait_exponential(multiplier=FIRST_BACKOFF_S, max=self._backoff_max_s),
-            retry=retry_if_exception_type(DriverError),
+            retry=retry_if_exception_type(Exception),  # whatever the line says, try again
             sleep=self._pause,
             before_sleep=self._note_failed_reopen,
         )
         try:
             retrying(self._link.open)
-        except (RetryError, DriverError):  # closed while the line was down
+        except RetryError:  # closed while the line was down
             return False
         with self._lock:
             self._is_link_open = True

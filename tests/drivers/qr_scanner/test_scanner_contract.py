@@ -28,9 +28,11 @@ from drivers.qr_scanner import (
     GarbledReason,
     QrScanner,
     Scan,
+    ScanFraming,
     ScanGarbled,
     ScannerConfig,
     ScanResult,
+    SerialLink,
     open_scanner,
 )
 from drivers.qr_scanner.scanner import QUEUE_SIZE
@@ -216,5 +218,34 @@ async def test_scans_nobody_collects_are_dropped_oldest_first(
         await eventually(lambda: scanner.health().dropped == 70 - QUEUE_SIZE)
         assert await next_text(scanner) == f"stale-{70 - QUEUE_SIZE}"
         assert scanner.health().scans == 70
+    finally:
+        await scanner.close()
+
+
+class ReadFailsOnce(SerialLink):
+    """A line whose first read hits an unexpected error, as a buggy URL handler might."""
+
+    has_failed = False
+
+    def read_chunk(self) -> bytes:
+        if not self.has_failed:
+            self.has_failed = True
+            raise ValueError("unexpected")
+        return super().read_chunk()
+
+
+async def test_an_unexpected_read_error_reopens_the_line_and_reading_goes_on(
+    tcp_device: TcpScannerDevice,
+) -> None:
+    scanner = QrScanner(ReadFailsOnce(f"socket://127.0.0.1:{tcp_device.port}"), ScanFraming())
+    await scanner.start()
+    try:
+        tcp_device.connection(2)  # the first connection was dropped and the line reopened
+        await eventually(lambda: scanner.health().reopens == 1)  # opening flushes input
+        tcp_device.scan("still-reading")
+        assert await next_text(scanner) == "still-reading"
+        health = scanner.health()
+        assert health.reopens == 1 and health.last_error_code is DriverErrorCode.LINK_LOST
+        assert health.last_error is not None and "unexpected" in health.last_error
     finally:
         await scanner.close()
