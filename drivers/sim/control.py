@@ -33,6 +33,7 @@ Message = dict[str, Any]
 Stream = IO[bytes] | io.BufferedIOBase  # a pipe, or a socket's file
 Handler = Callable[[Message], None]
 STOP_TIMEOUT_S = 5.0
+MAX_EVENTS = 20_000  # events a steering end keeps; older ones are forgotten
 
 
 class Control:
@@ -205,6 +206,14 @@ class _Events:
         with self._seen:
             return [e for e in self._events if event is None or e["event"] == event]
 
+    def _forget_oldest(self) -> None:
+        """Keep memory bounded in a long run (the demo): drop the older half past the cap."""
+        if len(self._events) <= MAX_EVENTS:
+            return
+        cut = MAX_EVENTS // 2
+        del self._events[:cut]
+        self._claimed = {index - cut for index in self._claimed if index >= cut}
+
     def join(self) -> None:
         if self._reader is not None:
             self._reader.join(STOP_TIMEOUT_S)
@@ -219,6 +228,7 @@ class _Events:
                 if isinstance(message, dict) and isinstance(message.get("event"), str):
                     with self._seen:
                         self._events.append(message)
+                        self._forget_oldest()
                         self._seen.notify_all()
         with self._seen:
             self._seen.notify_all()
