@@ -11,7 +11,7 @@ never echo ID numbers or card numbers.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import (
     ConfigDict,
@@ -372,7 +372,9 @@ class DeviceRequest(RequestModel):
 
     device_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     kind: DeviceKind
-    station: Station | None = None
+    station: Station | None = None  # required for units (gate, tvm) and station channels
+    gate_group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,16}$")
+    direction: Literal["entry", "exit"] | None = None  # a gate fixed to one way; None: both
 
 
 class DeviceCredential(ResponseModel):

@@ -24,13 +24,13 @@ MAX_PAGE = 5000
 
 def record_issued(conn: Connection, run: LoadedRun, ticket: Any, token: str, now: datetime) -> None:
     """A ticket was issued with ``token``."""
-    _append(conn, run, ticket, now, kind="issued", token=token)
+    _append(conn, run, ticket, now, kind="issued", token=token, holder_tag=ticket.holder_tag)
 
 
 INSERT_ISSUED = fastsql.Statement(
     "INSERT INTO ticket_events (at, kind, ticket_id, run_id, board_station, dest_station,"
-    " departs_at, arrives_at, token) VALUES (:at, 'issued', :ticket_id, :run_id, :board_station,"
-    " :dest_station, :departs_at, :arrives_at, :token)"
+    " departs_at, arrives_at, token, holder_tag) VALUES (:at, 'issued', :ticket_id, :run_id,"
+    " :board_station, :dest_station, :departs_at, :arrives_at, :token, :holder_tag)"
 )
 
 
@@ -49,6 +49,7 @@ def record_issued_many(
             "departs_at": fastsql.db_time(conn, ticket.departs_at),
             "arrives_at": fastsql.db_time(conn, ticket.arrives_at),
             "token": ticket.token,
+            "holder_tag": ticket.holder_tag,
         }
         for ticket in tickets
     ]

@@ -63,6 +63,7 @@ TICKET_COLUMNS = (
     "id_key",
     "name_hash",
     "id_hash",
+    "holder_tag",
     "price_fen",
     "status",
     "departs_at",
@@ -92,12 +93,12 @@ def hold(conn: Connection, ctx: SalesContext, req: OrderRequest) -> dict[str, An
     a, b = run.info.journey(req.from_station, req.to_station)
     if now >= run.info.departs(a):
         raise OrderError(f"train {req.train} has left {req.from_station}", ErrorCode.TOO_LATE)
-    holder_keys = [ctx.keys.holder_key(p.id_number) for p in req.passengers]
-    check_holders(conn, holder_keys, run.info.departs(a), run.info.arrives(b))
+    holders = _holders(ctx, req)
+    check_holders(conn, [h.id_key for h in holders], run.info.departs(a), run.info.arrives(b))
     seller = None if req.channel in STATIONLESS_CHANNELS else req.station
     placements = run.inventory.allocate(req.seat_class, a, b, len(req.passengers), seller)
     held = HeldOrder(new_order_id(), now + timedelta(minutes=ctx.settings.hold_minutes), now)
-    rows = _store_hold(conn, run, req, held, placements, holder_keys)
+    rows = _store_hold(conn, run, req, held, placements, holders)
     _write_placements(conn, run, placements)
     tickets = [ticket_json(run.info, SimpleNamespace(**row, token=None)) for row in rows]
     return {
@@ -125,7 +126,7 @@ def _store_hold(
     req: OrderRequest,
     held: HeldOrder,
     placements: list[Placement],
-    holder_keys: list[str],
+    holders: list[Holder],
 ) -> list[dict[str, Any]]:
     """Insert the order and its tickets; returns the ticket rows."""
     a, b = placements[0].board, placements[0].dest
@@ -134,7 +135,7 @@ def _store_hold(
     sale = Sale(held.order_id, req.channel, req.station)
     rows = [
         ticket_row(new_ticket_id(), run.run_id, place, holder, sale, price, times)
-        for place, holder in zip(placements, _holders(req, holder_keys), strict=True)
+        for place, holder in zip(placements, holders, strict=True)
     ]
     fastsql.run(
         conn,
@@ -206,6 +207,7 @@ class PaidTicket(NamedTuple):
     passenger_name: str
     name_hash: str
     id_hash: str
+    holder_tag: str | None
     price_fen: int
     status: str
     departs_at: Any
@@ -407,10 +409,18 @@ def sign_ticket(ctx: SalesContext, run: LoadedRun, ticket: Any) -> str:
     return encode_token(claims, ctx.keys.active)
 
 
-def _holders(req: OrderRequest, holder_keys: list[str]) -> list[Holder]:
+def _holders(ctx: SalesContext, req: OrderRequest) -> list[Holder]:
+    """Each passenger with the keyed hashes the real-name rule and the gates use."""
+    keys = ctx.keys
     return [
-        Holder(p.name, mask_id(p.id_number), key, p.id_number)
-        for p, key in zip(req.passengers, holder_keys, strict=True)
+        Holder(
+            p.name,
+            mask_id(p.id_number),
+            keys.holder_key(p.id_number),
+            p.id_number,
+            keys.holder_tag(p.id_number),
+        )
+        for p in req.passengers
     ]
 
 

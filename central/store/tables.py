@@ -160,6 +160,7 @@ tickets = Table(
     Column("refund_fen", BigInteger),
     Column("replaced_by", String(16)),
     Column("token", Text),
+    Column("holder_tag", String(32)),  # keyed hash gates find a card holder's tickets by
 )
 Index("ix_tickets_holder", tickets.c.id_key, tickets.c.status)
 Index("ix_tickets_order", tickets.c.order_id)
@@ -194,10 +195,64 @@ devices = Table(
     Column("device_id", String(64), primary_key=True),
     Column("kind", String(16), nullable=False),  # tvm, gate, window, agent, internet ...
     Column("station", String(3)),
-    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("token_hash", String(64), unique=True),  # NULL: a unit not enrolled yet
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("gate_group", String(16)),
+    Column("direction", String(5)),  # a gate fixed to entry or exit; NULL: both
+    Column("enrolment_hash", String(64), unique=True),  # SHA-256 of the one-time code
+    Column("enrolment_expires_at", UtcDateTime()),
+    Column("enrolled_at", UtcDateTime()),
+    Column("last_seen_at", UtcDateTime()),
 )
+
+# What gates journaled: every admission, annulment, emergency passage and refusal,
+# once per passage id whatever the retries.
+passages = Table(
+    "passages",
+    metadata,
+    Column("passage_id", String(36), primary_key=True),
+    Column("device_id", String(64), nullable=False),
+    Column("station", String(3), nullable=False),
+    Column("ticket_id", String(16)),
+    Column("direction", String(5), nullable=False),
+    Column("kind", String(10), nullable=False),  # admitted, annulled, emergency, refused
+    Column("reason", String(40)),
+    Column("annuls", String(36)),
+    Column("is_annulled", Boolean, nullable=False, default=False),
+    Column("at", UtcDateTime(), nullable=False),  # the gate's clock
+    Column("central_at", UtcDateTime()),  # the gate's estimate of central's clock
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("mode", String(20), nullable=False),
+    Column("detail", Text, nullable=False),  # JSON
+)
+Index("ix_passages_ticket", passages.c.ticket_id, passages.c.direction)
+
+passage_counts = Table(
+    "passage_counts",
+    metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("direction", String(5), primary_key=True),
+    Column("slot_start", UtcDateTime(), primary_key=True),
+    Column("slot_minutes", Integer, nullable=False),
+    Column("station", String(3), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+)
+
+anomalies = Table(
+    "anomalies",
+    metadata,
+    Column("anomaly_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("station", String(3), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("ticket_id", String(16)),
+    Column("kind", String(24), nullable=False),
+    Column("passage_id", String(36)),
+    Column("detail", Text, nullable=False),  # JSON
+)
+Index("ix_anomalies_station", anomalies.c.station, anomalies.c.at)
 
 # The station ticket feed: what gates sync. Issued tickets come with their token;
 # refunded or changed ones are revoked, so gates stop opening for them.
@@ -215,6 +270,8 @@ ticket_events = Table(
     Column("departs_at", UtcDateTime(), nullable=False),
     Column("arrives_at", UtcDateTime(), nullable=False),
     Column("token", Text),
+    Column("holder_tag", String(32)),
+    Column("gate_group", String(16)),  # where the train checks in at the boarding station
 )
 Index("ix_events_board", ticket_events.c.board_station, ticket_events.c.event_id)
 Index("ix_events_dest", ticket_events.c.dest_station, ticket_events.c.event_id)

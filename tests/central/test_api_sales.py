@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from conftest import Api, FakeClock, demo_runs, writer_of
+from conftest import Api, FakeClock, demo_runs, device_token, writer_of
 from sqlalchemy import select
 
 from central.store import tables as t
@@ -211,22 +211,19 @@ def test_station_feed_carries_tokens_and_revocations(loaded: Api) -> None:
     assert all(e["ticket_id"] != ticket["ticket_id"] for e in elsewhere["events"])
 
 
-def device_token(api: Api, device_id: str, kind: str, station: str | None) -> dict[str, str]:
-    body = {"device_id": device_id, "kind": kind, "station": station}
-    created = api.post("/v1/devices", body)
-    assert created.status_code == 201, created.text
-    return {"Authorization": f"Bearer {created.json()['token']}"}
+def device_auth(api: Api, device_id: str, kind: str, station: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {device_token(api, device_id, kind, station)}"}
 
 
 def test_devices_sell_only_as_registered(loaded: Api) -> None:
-    tvm = device_token(loaded, "tvm-1", "tvm", STOPS[1])
+    tvm = device_auth(loaded, "tvm-1", "tvm", STOPS[1])
     own = order_body(**{"from": STOPS[1], "station": STOPS[1]})
     assert loaded.post("/v1/orders", own, headers=tvm).status_code == 201
     as_internet = order_body(channel="internet", station=None, **{"from": STOPS[1]})
     assert loaded.post("/v1/orders", as_internet, headers=tvm).status_code == 403
     elsewhere = order_body(**{"from": STOPS[2], "station": STOPS[2]})
     assert loaded.post("/v1/orders", elsewhere, headers=tvm).status_code == 403
-    gate = device_token(loaded, "gate-1", "gate", STOPS[1])
+    gate = device_auth(loaded, "gate-1", "gate", STOPS[1])
     refused = loaded.post("/v1/orders", own, headers=gate)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
     assert loaded.client.get(f"/v1/stations/{STOPS[2]}/tickets", headers=gate).status_code == 403
@@ -274,7 +271,7 @@ def test_shared_quota_sells_remote_station_tickets_in_its_group(loaded: Api) -> 
         return int(next(c["seats"] for c in answer["classes"] if c["class"] == quota["class"]))
 
     assert seats_at(sharer) == seats_at(outsider) + quota["seats"]
-    tvm = device_token(loaded, "tvm-sharer", "tvm", sharer)
+    tvm = device_auth(loaded, "tvm-sharer", "tvm", sharer)
     body = order_body(**journey, station=sharer, **{"class": quota["class"]})
     held = loaded.post("/v1/orders", body, headers=tvm)
     assert held.status_code == 201, held.text
