@@ -28,6 +28,7 @@ from drivers.card_reader.errors import (
     PcscServiceDown,
     ReaderLost,
 )
+from drivers.card_reader.slot import Presentation
 from drivers.errors import DeviceConfigError, DriverError
 
 _SERVICE_GONE = {
@@ -50,15 +51,6 @@ PCSCD_HELP = (
     'start pcscd (on Debian: systemctl start pcscd.socket), or use backend = "sim", '
     "whose builder starts it"
 )
-
-
-@dataclass(frozen=True)
-class Presentation:
-    """One card in the field, from its arrival until it leaves."""
-
-    events: int  # the reader's card-event count when the card was seen
-    atr: bytes
-    is_mute: bool  # present, but it did not answer the reset
 
 
 @dataclass(frozen=True)
@@ -85,7 +77,7 @@ def describe(hresult: int) -> str:
 
 
 class PcscSlot:
-    """One reader slot over pyscard. Blocking: call from one worker thread."""
+    """A ``CardSlot`` over pyscard. Blocking: call from one worker thread."""
 
     def __init__(self, reader_match: str) -> None:
         self._match = reader_match

@@ -28,9 +28,10 @@ from drivers.errors import DeviceUnavailable
 
 LOCK_PATH = Path(tempfile.gettempdir()) / "stationkit-pcscd.lock"
 LOG_PATH = Path(tempfile.gettempdir()) / "stationkit-pcscd.log"
+STARTED_PID_PATH = Path(tempfile.gettempdir()) / "stationkit-pcscd.pid"
 POLL_S = 0.05
 _SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")  # pcscd's home; not on every user's PATH
-started_pids: list[int] = []  # the daemons this process started, newest last
+_daemons: list[subprocess.Popen[bytes]] = []  # what this process started, to reap when they end
 
 
 def ensure_pcscd(reader_match: str, timeout_s: float = 10.0, lock_path: Path = LOCK_PATH) -> bool:
@@ -40,14 +41,30 @@ def ensure_pcscd(reader_match: str, timeout_s: float = 10.0, lock_path: Path = L
     will not start, or runs without such a reader (vsmartcard-vpcd missing).
     """
     deadline = time.monotonic() + timeout_s
+    _reap()
     with _locked(lock_path, deadline):
         state = _probe(reader_match)
         if state is None:
             return False
-        started = isinstance(state, PcscServiceDown)
-        process = _start_pcscd() if started else None
+        process = _start_pcscd() if isinstance(state, PcscServiceDown) else None
         _wait_for_reader(reader_match, deadline, process)
-        return started
+        if process is None:
+            return False
+        STARTED_PID_PATH.write_text(f"{process.pid}\n")
+        return True
+
+
+def started_pcscd_pid() -> int | None:
+    """The pid of the pcscd that ``ensure_pcscd`` last started (in any process), if known."""
+    try:
+        return int(STARTED_PID_PATH.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _reap() -> None:
+    """Collect the daemons this process started that have quit (auto-exit, or stopped)."""
+    _daemons[:] = [process for process in _daemons if process.poll() is None]
 
 
 def _probe(reader_match: str) -> DeviceUnavailable | None:
@@ -77,7 +94,7 @@ def _start_pcscd() -> subprocess.Popen[bytes]:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # not ours to stop: it serves every process, then quits
         )
-    started_pids.append(process.pid)
+    _daemons.append(process)
     return process
 
 

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from drivers.card_reader.config import CardReaderConfig
 from drivers.card_reader.errors import (
@@ -34,9 +34,9 @@ from drivers.card_reader.errors import (
     OddAnswerReason,
     PcscServiceDown,
 )
-from drivers.card_reader.pcsc import Presentation
 from drivers.card_reader.record import HolderRecord, mask_id_number
 from drivers.card_reader.session import Transmit, read_holder
+from drivers.card_reader.slot import CardSlot, Presentation
 from drivers.errors import DeviceUnavailable, DriverError, DriverErrorCode, LinkLost
 
 log = logging.getLogger(__name__)
@@ -95,37 +95,6 @@ class ReaderHealth:
     last_error_code: DriverErrorCode | None
     last_error_at: datetime | None
     is_closed: bool
-
-
-class CardSlot(Protocol):
-    """The byte-moving interface under ``CardReader``: blocking, one caller thread."""
-
-    @property
-    def reader_name(self) -> str | None: ...
-
-    def attach(self) -> str:
-        """Find the reader; its name. Raises ``DriverError`` if it is not there."""
-        ...
-
-    def wait_for_card(self, timeout_s: float) -> Presentation | None:
-        """The next new card presentation, or ``None`` after ``timeout_s``."""
-        ...
-
-    def wait_for_removal(self, timeout_s: float) -> bool:
-        """Whether the card leaves within ``timeout_s``."""
-        ...
-
-    def connect(self) -> None: ...
-
-    def transmit(self, apdu: bytes) -> bytes: ...
-
-    def disconnect(self) -> None: ...
-
-    def interrupt(self) -> None:
-        """Cut a wait short; the only call allowed from another thread."""
-        ...
-
-    def detach(self) -> None: ...
 
 
 Outcome = CardTap | CardFault

@@ -71,7 +71,7 @@ def encode_record(record: HolderRecord) -> bytes:
     if record.serial is not None:
         fields.append((TAG_SERIAL, record.serial.encode("ascii")))
     if record.expiry is not None:
-        fields.append((TAG_EXPIRY, record.expiry.strftime("%Y%m%d").encode("ascii")))
+        fields.append((TAG_EXPIRY, record.expiry.isoformat().replace("-", "").encode()))
     encoded = encode_template(fields)
     decode_record(encoded)  # refuse to write what the gate would refuse to read
     return encoded
