@@ -230,6 +230,9 @@ class CardReader:
             return self._fault(CardFaultReason.UNREADABLE, f"no whole answer within {limit} s")
         except DriverError as exc:
             return await self._fault_for(exc)
+        except Exception as exc:  # a flaw of ours: the passenger still gets an answer
+            log.exception("card reader: reading a card failed unexpectedly")
+            return self._fault(CardFaultReason.UNREADABLE, f"unexpected: {exc!r}")
         return CardTap(record.id_number, record.name, record.serial, self._clock(), record.expiry)
 
     def _read_card(self) -> HolderRecord:
@@ -284,7 +287,7 @@ class CardReader:
 
     async def _release_slot(self) -> None:
         try:
-            self._slot.interrupt()
+            await asyncio.to_thread(self._slot.interrupt)  # a quick call to pcscd, still I/O
             await asyncio.wait_for(self._in_worker(self._slot.detach), CLOSE_GRACE_S)
         except Exception:
             log.exception("card reader: letting go of the reader failed")

@@ -127,6 +127,8 @@ class Emulator:
 
 
 def _holder(message: Message) -> HolderRecord:
+    if "id_number" not in message or "name" not in message:
+        raise ValueError("a card of ours needs id_number and name")
     expiry = message.get("expiry")
     return HolderRecord(
         id_number=str(message["id_number"]),
