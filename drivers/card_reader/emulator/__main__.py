@@ -50,6 +50,7 @@ class Emulator:
         self._control = control
         self._port = port
         self._field: CardInField | None = None
+        self._empty_since = time.monotonic()  # a card of another emulator may just have left
 
     def handlers(self) -> dict[str, Handler]:
         """The control channel's command table."""
@@ -110,9 +111,9 @@ class Emulator:
         Otherwise vpcd may take the next card for the last one still there:
         pcscd then reports no new presentation.
         """
-        left_at = None if self._field is None else self._field.left_at
-        if left_at is not None:
-            time.sleep(max(0.0, left_at + EMPTY_FIELD_S - time.monotonic()))
+        if self._field is not None and self._field.left_at is not None:
+            self._empty_since = self._field.left_at
+        time.sleep(max(0.0, self._empty_since + EMPTY_FIELD_S - time.monotonic()))
 
     def _apdu_seen(self, command: bytes, reply: Reply) -> None:
         if isinstance(reply, Answer):

@@ -82,6 +82,7 @@ def pcscd_alone() -> Iterator[VpcdSlot]:
     """
     with file_lock(PCSCD_TESTS_LOCK, fcntl.LOCK_EX):
         pcscd_or_skip(SLOTS[0][0])
+        wait_for_empty_field(SLOTS[0][0])
         yield VpcdSlot(*SLOTS[0])
         pcscd_or_skip(SLOTS[0][0])
 
@@ -103,11 +104,27 @@ def vpcd_slot(pcscd_shared: None) -> Iterator[VpcdSlot]:
         for slot in slots:
             with open(LOCK_DIR / f"stationkit-vpcd-{slot.port}-tests.lock", "ab") as handle:
                 if _try_lock(handle, fcntl.LOCK_EX, time.monotonic()):
+                    wait_for_empty_field(slot.reader)
                     yield slot
                     return
         if time.monotonic() > deadline:
             pytest.fail("no virtual reader slot came free")
         time.sleep(0.1)
+
+
+def wait_for_empty_field(reader: str, timeout_s: float = 5.0) -> None:
+    """Wait until pcscd has seen the last test's card leave this reader.
+
+    vpcd polls about every 400 ms: just after a card left, pcscd may still
+    show it, and a new reader would take it for a card lying there.
+    """
+    slot = PcscSlot(reader)
+    slot.attach()
+    try:
+        if slot.wait_for_card(0) is not None and not slot.wait_for_removal(timeout_s):
+            pytest.fail(f"a card stays on {reader!r}: is a card emulator left running?")
+    finally:
+        slot.detach()
 
 
 def is_listed(reader: str) -> bool:

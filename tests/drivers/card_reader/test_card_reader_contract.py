@@ -149,6 +149,7 @@ def test_a_presented_card_gives_a_tap_with_its_holder(backend: Backend) -> None:
                 presenter.withdraw()
         assert isinstance(tap, CardTap), tap
         assert tap.at == FIXED_NOW
+        assert tap.id_number not in repr(tap) and tap.name not in repr(tap)
         if (expected := presenter.expected_id(HOLDER)) is not None:
             assert tap.id_number == expected
         if isinstance(presenter, EmulatorPresenter):

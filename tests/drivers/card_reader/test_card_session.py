@@ -152,7 +152,7 @@ responses = st.one_of(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_any_answers_end_in_a_record_or_a_driver_error(data: st.DataObject) -> None:
     def transmit(_apdu: bytes) -> bytes:
