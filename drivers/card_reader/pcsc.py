@@ -221,11 +221,18 @@ class PcscSlot:
         if code == scard.SCARD_S_SUCCESS:
             return
         if code in _SERVICE_GONE:
-            self._context = None  # dead with the service: attach makes a new one
+            self._drop_context()  # dead with the service: attach makes a new one
             raise PcscServiceDown(f"the PC/SC service went away while {doing} ({describe(code)})")
         if code in _READER_GONE:
             raise ReaderLost(f"reader {self._reader!r} is gone while {doing} ({describe(code)})")
+        self._drop_context()  # seen when pcscd dies mid-wait (0x8010006A): start afresh
         raise ReaderLost(f"PC/SC failed while {doing} ({describe(code)})")
+
+    def _drop_context(self) -> None:
+        context, self._context = self._context, None
+        if context is not None:
+            with contextlib.suppress(Exception):  # pyscard may raise on a dead context
+                scard.SCardReleaseContext(context)
 
     def _check_card(self, hresult: int, doing: str) -> None:
         code = result_code(hresult)
@@ -244,5 +251,5 @@ class PcscSlot:
         except (SystemError, TypeError, ValueError, OverflowError) as exc:
             # pyscard's C layer raises these on a stale handle (seen: SystemError
             # from SCardTransmit after pcscd restarted) instead of returning a code.
-            self._context = None
+            self._drop_context()
             raise PcscServiceDown(f"pyscard failed in {function.__name__}: {exc}") from exc

@@ -110,7 +110,7 @@ def test_a_reader_lost_with_pcscd_shows_in_health_and_comes_back(
                 client.send("remove")
                 client.expect("removed")
         assert lost.last_error_code is DriverErrorCode.UNAVAILABLE
-        assert lost.last_error is not None and "PC/SC service" in lost.last_error
+        assert lost.last_error is not None and "PC/SC" in lost.last_error
         assert isinstance(tap, CardTap) and tap.name == "王五"
 
     run(scenario())
