@@ -5,9 +5,10 @@ section (``CardReaderConfig``); ``await reader.next_tap()`` gives a
 ``CardTap`` (the holder's ID number, name, card serial, expiry, and when) or a
 ``CardFault`` for each card presented; ``reader.health()`` says whether the
 reader is there. The card's layout and status words are in
-``docs/hardware/card-reader.md``; ``session`` speaks it, ``apdu`` and
-``record`` encode it, ``pcsc`` moves the bytes, ``emulator`` is the sim
-backend's card.
+``docs/hardware/card-reader.md``: ``session`` speaks it, ``apdu`` and
+``record`` encode it, ``slot`` is the byte-moving interface and ``pcsc`` its
+PC/SC implementation, ``pcscd`` starts the daemon for the sim backend, and
+``emulator`` is the sim backend's card.
 """
 
 from drivers.card_reader.builder import open_card_reader
