@@ -5,30 +5,6 @@ frames say), ``link`` (Concert sessions on a serial line), ``terminal``
 (``BankTerminal``, the domain class), ``results`` (what it returns),
 ``config`` (``BankTerminalConfig`` and ``open_bank_terminal``) and
 ``simulator`` (a terminal on a pty). docs/hardware/bank-pos.md tells the
-whole story.
+whole story. Import from the modules: this package imports nothing, so the
+simulator process starts without the driver's dependencies.
 """
-
-from drivers.pos.config import BankTerminalConfig, open_bank_terminal
-from drivers.pos.results import (
-    Outcome,
-    PaymentResult,
-    TerminalHealth,
-    TerminalTotals,
-    check_transaction_id,
-    new_transaction_id,
-)
-from drivers.pos.terminal import BankTerminal, ReversalRefused, UnresolvedTransaction
-
-__all__ = [
-    "BankTerminal",
-    "BankTerminalConfig",
-    "Outcome",
-    "PaymentResult",
-    "ReversalRefused",
-    "TerminalHealth",
-    "TerminalTotals",
-    "UnresolvedTransaction",
-    "check_transaction_id",
-    "new_transaction_id",
-    "open_bank_terminal",
-]
