@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -28,7 +30,7 @@ any_bytes = st.binary(max_size=600)
 def chunked(data: bytes, cuts: list[int]) -> list[bytes]:
     """``data`` cut at the given offsets (any order, any repeats)."""
     points = sorted({0, len(data), *(c % (len(data) + 1) for c in cuts)})
-    return [data[a:b] for a, b in zip(points, points[1:], strict=False)]
+    return [data[a:b] for a, b in itertools.pairwise(points)]
 
 
 def parse(chunks: list[bytes]) -> list[ParserEvent]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from telium import Telium, TeliumAsk
-from telium.constant import (
+from telium import Telium, TeliumAsk  # type: ignore[import-untyped]
+from telium.constant import (  # type: ignore[import-untyped]
     TERMINAL_ANSWER_SET_FULLSIZED,
     TERMINAL_ANSWER_SET_SMALLSIZED,
     TERMINAL_FORCE_AUTHORIZATION_DISABLE,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from telium import TeliumAsk, TeliumResponse
-from telium.constant import (
+from telium import TeliumAsk, TeliumResponse  # type: ignore[import-untyped]
+from telium.constant import (  # type: ignore[import-untyped]
     TERMINAL_ANSWER_SET_FULLSIZED,
     TERMINAL_ANSWER_SET_SMALLSIZED,
     TERMINAL_FORCE_AUTHORIZATION_DISABLE,
