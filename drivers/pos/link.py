@@ -153,6 +153,7 @@ class ConcertLink:
         self._parser = FrameParser()
         self._events: deque[ParserEvent] = deque()
         self._closing = threading.Event()
+        self._frame_started = 0.0
         self.counters = LinkCounters()
 
     @property
@@ -269,8 +270,21 @@ class ConcertLink:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
-            self._events.extend(self._parser.feed(self._read(min(left, POLL_S))))
+            self._take(self._read(min(left, POLL_S)))
         return self._events.popleft()
+
+    def _take(self, data: bytes) -> None:
+        was_in_frame = self._parser.is_in_frame
+        self._events.extend(self._parser.feed(data))
+        now = time.monotonic()
+        if self._parser.is_in_frame and not was_in_frame:
+            self._frame_started = now
+        elif self._parser.is_in_frame and now - self._frame_started > self._timing.frame_timeout_s:
+            # a frame takes milliseconds: one this old was abandoned (noise, a cut
+            # line) and would swallow every control byte that follows
+            interrupted = self._parser.reset()
+            if interrupted is not None:
+                self._count_fault(interrupted)
 
     def _note_ignored(self, event: ParserEvent) -> None:
         if isinstance(event, FrameError):

@@ -118,6 +118,7 @@ class TerminalSide:
         self._parser = FrameParser()
         self._events: deque[ParserEvent] = deque()
         self._register_waiting = False  # the register's ENQ arrived while we were sending
+        self._frame_started = 0.0
 
     def await_request(self, stop: Event) -> bytes | None:
         """Serve one register session; its record, or None (nothing whole came, or stop)."""
@@ -218,8 +219,18 @@ class TerminalSide:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
-            self._events.extend(self._parser.feed(self.line.read(min(left, POLL_S))))
+            self._take(self.line.read(min(left, POLL_S)))
         return self._events.popleft()
+
+    def _take(self, data: bytes) -> None:
+        was_in_frame = self._parser.is_in_frame
+        self._events.extend(self._parser.feed(data))
+        now = time.monotonic()
+        if self._parser.is_in_frame and not was_in_frame:
+            self._frame_started = now
+        elif self._parser.is_in_frame and now - self._frame_started > self.timing.frame_timeout_s:
+            self._parser.reset()  # abandoned: it would swallow the register's next ENQ
+            self._emit("frame_abandoned")
 
 
 def _answer_fields(payload: bytes) -> dict[str, Any]:

@@ -308,3 +308,14 @@ def test_closing_during_a_sale_leaves_it_unknown_not_hanging(simulated: Simulate
     assert not terminal.health().is_open
     with pytest.raises(DriverError):
         run(terminal.status(new_transaction_id()))
+
+
+def test_a_technician_can_release_an_outcome_settled_by_hand(simulated: Simulated) -> None:
+    terminal, script = simulated
+    script.next("timeout")
+    stuck = new_transaction_id()
+    run(terminal.sale(100, stuck))
+    terminal.release_unresolved(new_transaction_id())  # another id: nothing changes
+    assert terminal.health().unresolved_transaction == stuck
+    terminal.release_unresolved(stuck)
+    assert run(terminal.sale(100, new_transaction_id())).outcome is Outcome.APPROVED

@@ -303,3 +303,18 @@ def _recv(conn: socket.socket, timeout: float) -> bytes:
         return conn.recv(1024)
     except TimeoutError:
         return b""
+
+
+def test_an_abandoned_frame_does_not_swallow_the_next_session(
+    link: ConcertLink, peer: Peer, background: Callable[..., Future[Any]]
+) -> None:
+    receiving = background(link.receive, 3.0)
+    peer.write(b"\x02half a frame, then the cable was pulled")
+    peer.quiet_for(TIMING.frame_timeout_s + 0.2)
+    peer.write(ENQ)
+    peer.expect(ACK)
+    peer.write(encode_frame(RECORD))
+    peer.expect(ACK)
+    peer.write(EOT)
+    assert receiving.result(WAIT_S) == RECORD
+    assert link.counters.faults == {"interrupted": 1}
