@@ -3,7 +3,8 @@
 The first tests need no script and also run on a real terminal when
 STATIONKIT_POS_DEVICE names its line (a person presents the card); the
 rest script the simulator: declines, timeouts, lost answers, dropped
-lines, late answers, faults on the line.
+lines, late answers, faults on the line. STATIONKIT_POS_CURRENCY sets the
+real terminal's currency (default 156).
 """
 
 from __future__ import annotations
@@ -11,26 +12,88 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Coroutine
+import os
+import shutil
+import tempfile
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from drivers.errors import DriverError, DriverErrorCode
-from drivers.pos.config import BankTerminalConfig
+from drivers.pos.config import BankTerminalConfig, open_bank_terminal
 from drivers.pos.link import RequestNotDelivered
 from drivers.pos.results import Outcome, new_transaction_id
 from drivers.pos.simulator.steering import TerminalScript
 from drivers.pos.terminal import BankTerminal, ReversalRefused, UnresolvedTransaction
+from drivers.sim.control import SimulatorClient
 from protocol.fields import masked_card
 
 T = TypeVar("T")
+DEVICE_ENV = "STATIONKIT_POS_DEVICE"
+CURRENCY = 156
+SIM_ACK_TIMEOUT_S = 0.3  # the simulator gives up on a register that does not ACK after 3 x this
+
+
 Simulated = tuple[BankTerminal, TerminalScript]
 
 
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
     """One coroutine on a fresh event loop (the terminal serves any loop)."""
     return asyncio.run(coroutine)
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """A short private directory (a Unix socket path must stay under 108 bytes)."""
+    path = Path(tempfile.mkdtemp(prefix="pos-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def sim_config(short_dir: Path) -> BankTerminalConfig:
+    """A sim backend with a control socket and timeouts short enough for a quick suite."""
+    return BankTerminalConfig(
+        backend="sim",
+        currency=CURRENCY,
+        control_socket=str(short_dir / "pos.sock"),
+        ack_timeout_s=0.3,
+        frame_timeout_s=1.0,
+        answer_timeout_s=1.0,
+    )
+
+
+@pytest.fixture
+def simulated(
+    sim_config: BankTerminalConfig,
+) -> Iterator[tuple[BankTerminal, TerminalScript]]:
+    """A BankTerminal on the simulator backend, and the script of that simulator."""
+    terminal = open_bank_terminal(sim_config)
+    assert sim_config.control_socket is not None
+    client = SimulatorClient(Path(sim_config.control_socket))
+    script = TerminalScript(client)
+    try:
+        script.timing(ack_timeout_s=SIM_ACK_TIMEOUT_S)
+        yield terminal, script
+    finally:
+        client.close()
+        asyncio.run(terminal.close())
+
+
+@pytest.fixture
+def device_terminal() -> Iterator[BankTerminal]:
+    """A BankTerminal on the real terminal named by STATIONKIT_POS_DEVICE (skipped without)."""
+    url = os.environ.get(DEVICE_ENV)
+    if not url:
+        pytest.skip(f"no real terminal: set {DEVICE_ENV} to its serial line")
+    currency = int(os.environ.get("STATIONKIT_POS_CURRENCY", CURRENCY))
+    terminal = open_bank_terminal(BankTerminalConfig(backend="concert", url=url, currency=currency))
+    try:
+        yield terminal
+    finally:
+        asyncio.run(terminal.close())
 
 
 @pytest.fixture(params=["sim", "device"])

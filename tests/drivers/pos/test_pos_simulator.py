@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,14 @@ from drivers.pos.simulator.steering import TerminalScript
 from drivers.sim.control import SimulatorClient, SimulatorProcess
 
 SIMULATOR = "drivers.pos.simulator"
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """A short private directory (a Unix socket path must stay under 108 bytes)."""
+    path = Path(tempfile.mkdtemp(prefix="pos-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
