@@ -18,6 +18,7 @@ path, a pty, ``socket://``, ``spy://``).
 from __future__ import annotations
 
 import logging
+import termios
 import threading
 import time
 from collections import deque
@@ -42,6 +43,9 @@ from drivers.pos.framing import (
 log = logging.getLogger(__name__)
 
 POLL_S = 0.05  # how often a waiting read looks at the close flag
+# what a line that went away raises: pyserial's own errors, the OS's, and termios's
+# (tcdrain and tcflush on a pty whose other end closed raise termios.error, not OSError)
+LINE_ERRORS = (serial.SerialException, OSError, termios.error)
 WRITE_TIMEOUT_S = 5.0  # a few bytes that cannot leave in that long mean the line is gone
 LineFormat = Literal["8N1", "7E1"]
 
@@ -77,7 +81,7 @@ class PyserialPort:
                 timeout=0,
                 write_timeout=WRITE_TIMEOUT_S,
             )
-        except (serial.SerialException, OSError, ValueError) as exc:
+        except (*LINE_ERRORS, ValueError) as exc:
             raise DeviceUnavailable(f"cannot open the payment terminal at {url}: {exc}") from exc
 
     def write(self, data: bytes) -> None:
@@ -85,7 +89,7 @@ class PyserialPort:
         try:
             self._serial.write(data)
             self._serial.flush()
-        except (serial.SerialException, OSError) as exc:
+        except LINE_ERRORS as exc:
             raise LinkLost(f"the payment terminal's line dropped: {exc}") from exc
 
     def read(self, timeout: float) -> bytes:
@@ -96,21 +100,21 @@ class PyserialPort:
             first = self._serial.read(1)
             waiting = self._serial.in_waiting if first else 0
             return first + (self._serial.read(waiting) if waiting else b"")
-        except (serial.SerialException, OSError) as exc:
+        except LINE_ERRORS as exc:
             raise LinkLost(f"the payment terminal's line dropped: {exc}") from exc
 
     def discard_input(self) -> None:
         """Forget bytes received and not yet read."""
         try:
             self._serial.reset_input_buffer()
-        except (serial.SerialException, OSError) as exc:
+        except LINE_ERRORS as exc:
             raise LinkLost(f"the payment terminal's line dropped: {exc}") from exc
 
     def close(self) -> None:
         """Close the line; never raises."""
         try:
             self._serial.close()
-        except (serial.SerialException, OSError) as exc:
+        except LINE_ERRORS as exc:
             log.warning("closing the payment terminal's line failed: %s", exc)
 
 
@@ -169,8 +173,7 @@ class ConcertLink:
         """
         frame = encode_frame(payload)
         try:
-            self._ensure_port()
-            self._forget_stale_input()
+            self._prepare_line()
             self._open_session()
         except DriverError as exc:
             raise RequestNotDelivered(exc) from exc
@@ -295,6 +298,15 @@ class ConcertLink:
         self.counters.frame_errors += 1
         faults = self.counters.faults
         faults[error.fault.value] = faults.get(error.fault.value, 0) + 1
+
+    def _prepare_line(self) -> None:
+        self._ensure_port()
+        try:
+            self._forget_stale_input()
+        except LinkLost:  # it dropped while idle: nothing is lost by opening it again now
+            self._drop_port()
+            self._ensure_port()
+            self._forget_stale_input()
 
     def _forget_stale_input(self) -> None:
         # a late session the terminal opened while nobody listened: its answer is

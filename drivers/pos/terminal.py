@@ -241,20 +241,29 @@ class BankTerminal:
         with self._lock:
             self._issued[transaction_id] = kind
             self._unresolved = transaction_id  # until an answer settles it
+        doubt = self._deliver(request)
+        if doubt is not None:
+            return doubt
+        return self._await_answer(transaction_id, request.amount)
+
+    def _deliver(self, request: Request) -> PaymentResult | None:
         try:
             self._link.send(encode_request(request))
         except RequestNotDelivered as exc:
-            self._forget(transaction_id, exc)
+            self._forget(request.private, exc)
             raise
         except DriverError as exc:
             self._note(exc)
-            return self._unknown(transaction_id, f"the request may have reached it: {exc.message}")
+            return self._unknown(request.private, f"the request may have reached it: {exc.message}")
+        return None
+
+    def _await_answer(self, transaction_id: str, amount: int) -> PaymentResult:
         try:
             answer = decode_answer(self._link.receive(self._settings.answer_timeout_s))
         except DriverError as exc:
             self._note(exc)
             return self._unknown(transaction_id, f"no answer: {exc.message}")
-        return self._settle(transaction_id, self._judge(answer, transaction_id, request.amount))
+        return self._settle(transaction_id, self._judge(answer, transaction_id, amount))
 
     def _duplicata(self) -> Answer | DriverError:
         # our own private field stays blank here, so an answer that merely echoes

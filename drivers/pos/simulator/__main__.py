@@ -36,24 +36,30 @@ def main(argv: list[str] | None = None) -> int:
     link: Path = args.link if scratch is None else scratch / "terminal"
     control = Control(socket_path=args.control_socket)
     line = SimLine(link)
-    side = TerminalSide(line, SimTiming(ack_timeout_s=args.ack_timeout), Faults(), control.emit)
-    terminal = SimulatedTerminal(side, control.emit)
-    stop = threading.Event()
-    worker = threading.Thread(target=terminal.run, args=(stop,), name="pos-line", daemon=True)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so the cleanup below runs
     try:
-        worker.start()
-        control.emit("ready", path=str(link), pty=line.pty_path)
-        control.serve(terminal.handlers())
+        _serve(control, line, SimTiming(ack_timeout_s=args.ack_timeout))
     finally:
-        stop.set()
-        worker.join(2.0)
         line.close()
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
         if args.control_socket is not None:
             args.control_socket.unlink(missing_ok=True)
     return 0
+
+
+def _serve(control: Control, line: SimLine, timing: SimTiming) -> None:
+    terminal = SimulatedTerminal(TerminalSide(line, timing, Faults(), control.emit), control.emit)
+    stop = threading.Event()
+    worker = threading.Thread(target=terminal.run, args=(stop,), name="pos-line", daemon=True)
+    worker.start()
+    try:
+        control.emit("ready", path=str(line.link_path), pty=line.pty_path)
+        control.serve(terminal.handlers())
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second request must not cut the join
+        stop.set()
+        worker.join(2.0)
 
 
 if __name__ == "__main__":

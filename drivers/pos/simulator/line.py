@@ -76,12 +76,10 @@ class SimLine:
 
     def read(self, timeout: float) -> bytes:
         """Bytes from the register within ``timeout`` (b"" if none)."""
-        ready, _, _ = select.select([self._pty.master], [], [], timeout)
-        if not ready:
-            return b""
         try:
-            return os.read(self._pty.master, 1024)
-        except OSError:
+            ready, _, _ = select.select([self._pty.master], [], [], timeout)
+            return os.read(self._pty.master, 1024) if ready else b""
+        except (OSError, ValueError):  # the line was closed under us (shutting down)
             return b""
 
     def write(self, data: bytes) -> None:

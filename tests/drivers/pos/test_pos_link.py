@@ -318,3 +318,20 @@ def test_an_abandoned_frame_does_not_swallow_the_next_session(
     peer.write(EOT)
     assert receiving.result(WAIT_S) == RECORD
     assert link.counters.faults == {"interrupted": 1}
+
+
+def test_a_line_cut_right_after_the_ack_leaves_a_doubt_not_a_crash(
+    link: ConcertLink, peer: Peer, line: SimLine, background: Callable[..., Future[Any]]
+) -> None:
+    for _ in range(20):  # the cut lands before, during or after our EOT: never a crash
+        sending = background(link.send, RECORD)
+        peer.expect(ENQ)
+        peer.write(ACK)
+        peer.expect(encode_frame(RECORD))
+        peer.write(ACK)
+        line.drop()
+        try:
+            sending.result(WAIT_S)
+        except LinkLost as lost:
+            assert not isinstance(lost, RequestNotDelivered)
+        peer = Peer(line.read, line.write)
