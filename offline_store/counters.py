@@ -30,9 +30,10 @@ INSERT INTO passage_counts (slot_start, slot_seconds, direction, kind, count)
 VALUES (?, ?, ?, ?, 1)
 ON CONFLICT (slot_start, slot_seconds, direction, kind) DO UPDATE SET count = count + 1"""
 _COLUMNS = "slot_start, slot_seconds, direction, kind, count, uploaded_count"
+# without INDEXED BY the planner walks the whole table in key order instead
 PENDING_COUNTS_SQL = f"""
-SELECT {_COLUMNS} FROM passage_counts WHERE count != uploaded_count
-ORDER BY slot_start LIMIT ?"""
+SELECT {_COLUMNS} FROM passage_counts INDEXED BY passage_counts_pending
+WHERE count != uploaded_count ORDER BY slot_start LIMIT ?"""
 COUNTS_BETWEEN_SQL = f"""
 SELECT {_COLUMNS} FROM passage_counts WHERE slot_start >= ? AND slot_start < ?
 ORDER BY slot_start, direction, kind"""
