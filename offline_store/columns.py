@@ -89,6 +89,13 @@ def from_day(day: int) -> dt.date:
     return DATE_EPOCH + dt.timedelta(days=day)
 
 
+def check_limit(value: int) -> int:
+    """A page or batch size: a positive integer (SQLite reads a negative LIMIT as none)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"limit must be a positive integer, got {value!r}")
+    return value
+
+
 def check_code(label: str, value: str) -> str:
     """A short snake_case code (reason codes, revocation reasons, fact keys)."""
     if not isinstance(value, str) or not _CODE_RE.match(value):

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from offline_store.columns import from_seconds, to_seconds
+from offline_store.columns import check_limit, from_seconds, to_seconds
 from offline_store.connection import StoreConnection, translated_errors, write_transaction
 from offline_store.passages import Direction, NewPassage, PassageKind
 
@@ -95,7 +95,7 @@ class PassageCounters:
     def pending(self, limit: int = DEFAULT_PAGE) -> list[SlotCount]:
         """Slots whose count central has not acknowledged, oldest first, at most ``limit``."""
         with translated_errors(self._conn):
-            rows = self._conn.execute(PENDING_COUNTS_SQL, (int(limit),)).fetchall()
+            rows = self._conn.execute(PENDING_COUNTS_SQL, (check_limit(limit),)).fetchall()
         return [_slot_count(row) for row in rows]
 
     def between(self, start: dt.datetime, end: dt.datetime) -> list[SlotCount]:

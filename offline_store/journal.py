@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Any
 
 from offline_store.columns import (
+    check_limit,
     from_json,
     from_millis,
     optional_from_millis,
@@ -157,7 +158,7 @@ class PassageJournal:
     def pending(self, limit: int = DEFAULT_PAGE, after_seq: int = 0) -> list[Passage]:
         """Passages central has not acknowledged, in append order, at most ``limit``."""
         with translated_errors(self._conn):
-            rows = self._conn.execute(PENDING_SQL, (int(after_seq), int(limit))).fetchall()
+            rows = self._conn.execute(PENDING_SQL, (int(after_seq), check_limit(limit))).fetchall()
         return [_passage(row) for row in rows]
 
     def mark_uploaded(self, answers: Iterable[UploadAnswer], at: dt.datetime) -> int:
@@ -176,10 +177,9 @@ class PassageJournal:
         Keep ``cutoff`` older than any ticket's validity: purged passages no
         longer answer the anti-passback question.
         """
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValueError(f"limit must be a positive integer, got {limit!r}")
+        args = (to_millis("cutoff", cutoff), check_limit(limit))
         with write_transaction(self._conn) as conn:
-            return conn.execute(PURGE_SQL, (to_millis("cutoff", cutoff), limit)).rowcount
+            return conn.execute(PURGE_SQL, args).rowcount
 
     def _admitted_to_annul(self, admitted_id: str) -> Passage:
         """The admitted passage ``admitted_id``, if it exists and stands; else ValueError."""

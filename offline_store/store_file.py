@@ -36,7 +36,17 @@ def create_private(path: Path) -> bool:
     except OSError as exc:
         raise StoreUnopenable(path, f"cannot create the store file: {exc.strerror}") from None
     os.close(descriptor)
+    _sync_directory(path.parent)  # else a power cut could forget the file, keeping its log
     return True
+
+
+def _sync_directory(directory: Path) -> None:
+    """fsync a directory, so the names just created in it survive a power cut."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def check_header(path: Path) -> None:

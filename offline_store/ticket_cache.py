@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from offline_store.columns import (
+    check_limit,
     from_day,
     from_seconds,
     ticket_id_of,
@@ -27,7 +28,7 @@ from offline_store.columns import (
     to_seconds,
 )
 from offline_store.connection import StoreConnection, translated_errors, write_transaction
-from offline_store.tickets import CachedTicket, Revocation, TicketRecord
+from offline_store.tickets import CachedTicket, Revocation, TicketRecord, check_holder_tag
 from protocol.ids import SeatClass, StationCode, TrainNumber
 
 DEFAULT_PURGE_LIMIT = 10_000
@@ -93,8 +94,9 @@ class TicketCache:
 
     def by_holder_tag(self, tag: bytes, limit: int = DEFAULT_HOLDER_LIMIT) -> list[CachedTicket]:
         """The tickets whose holder tag is ``tag``, earliest departure first, at most ``limit``."""
+        check_holder_tag(tag)
         with translated_errors(self._conn):
-            rows = self._conn.execute(BY_HOLDER_SQL, (bytes(tag), int(limit))).fetchall()
+            rows = self._conn.execute(BY_HOLDER_SQL, (tag, check_limit(limit))).fetchall()
         return [_cached_from_row(row) for row in rows]
 
     def purge_arrived_before(self, day: dt.date, limit: int = DEFAULT_PURGE_LIMIT) -> int:
@@ -142,8 +144,7 @@ class Revocations:
 
 def _purge(conn: StoreConnection, table: str, day: dt.date, limit: int) -> int:
     """One bounded delete by the arrival-day index of ``table``."""
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValueError(f"limit must be a positive integer, got {limit!r}")
+    check_limit(limit)
     if isinstance(day, dt.datetime) or not isinstance(day, dt.date):
         raise ValueError(f"day must be a date, got {day!r}")
     with write_transaction(conn):

@@ -61,7 +61,8 @@ class TicketRecord:
         object.__setattr__(self, "seat_class", SeatClass(self.seat_class))
         _check_place(self.coach, self.seat)
         _check_token(self.ticket_id, self.token)
-        _check_holder_tag(self.holder_tag)
+        if self.holder_tag is not None:
+            check_holder_tag(self.holder_tag)
         _check_count("event_id", self.event_id)
         self._normalise_times()
 
@@ -130,10 +131,11 @@ def _check_token(ticket_id: str, token: bytes) -> None:
         raise ValueError(f"token carries ticket id {token[2:10].hex()}, not {ticket_id}")
 
 
-def _check_holder_tag(tag: bytes | None) -> None:
-    """None or exactly 16 bytes."""
-    if tag is not None and (not isinstance(tag, bytes) or len(tag) != HOLDER_TAG_BYTES):
-        raise ValueError(f"holder_tag must be {HOLDER_TAG_BYTES} bytes or None, got {tag!r}")
+def check_holder_tag(tag: bytes) -> bytes:
+    """Exactly 16 bytes."""
+    if not isinstance(tag, bytes) or len(tag) != HOLDER_TAG_BYTES:
+        raise ValueError(f"holder_tag must be {HOLDER_TAG_BYTES} bytes, got {tag!r}")
+    return tag
 
 
 def _check_count(label: str, value: int) -> None:

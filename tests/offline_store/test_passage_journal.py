@@ -293,3 +293,11 @@ def test_a_new_passage_defaults_to_a_fresh_uuid() -> None:
     first = NewPassage(Direction.ENTRY, PassageKind.ADMITTED, "ok", NOW, UnitMode.IN_SERVICE)
     second = NewPassage(Direction.ENTRY, PassageKind.ADMITTED, "ok", NOW, UnitMode.IN_SERVICE)
     assert first.passage_id != second.passage_id
+
+
+@pytest.mark.parametrize("limit", [0, -1])
+def test_a_page_of_pending_rows_needs_a_positive_size(store: UnitStore, limit: int) -> None:
+    with pytest.raises(ValueError, match="limit"):
+        store.journal.pending(limit=limit)
+    with pytest.raises(ValueError, match="limit"):
+        store.counters.pending(limit=limit)

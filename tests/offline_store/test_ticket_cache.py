@@ -225,3 +225,11 @@ def test_purges_use_the_arrival_day_index(store: UnitStore, table: str) -> None:
     found = plan(store, cache.PURGE_SQL.format(table=table), (20000, 100))
     assert f"SEARCH {table} USING INDEX {table}_by_arrival_day (<expr><?)" in found
     assert "SCAN" not in found
+
+
+@pytest.mark.parametrize(("tag", "limit"), [(b"short", 5), ("text" * 4, 5), (bytes(16), 0)])
+def test_a_holder_lookup_refuses_a_bad_tag_or_limit(
+    store: UnitStore, tag: bytes, limit: int
+) -> None:
+    with pytest.raises(ValueError, match=r"holder_tag|limit"):
+        store.tickets.by_holder_tag(tag, limit=limit)
