@@ -72,7 +72,6 @@ def connect(path: Path, settings: StoreSettings = DEFAULT_SETTINGS) -> StoreConn
     conn = _sqlite_connect(path, settings.busy_timeout_ms)
     try:
         with translated_errors(conn, reading_file=True):
-            conn.execute(f"PRAGMA busy_timeout = {settings.busy_timeout_ms}")
             _check_is_unit_store(conn)  # before any pragma writes to another program's file
             _configure(conn, settings)
     except BaseException:
@@ -82,7 +81,7 @@ def connect(path: Path, settings: StoreSettings = DEFAULT_SETTINGS) -> StoreConn
 
 
 def _sqlite_connect(path: Path, busy_timeout_ms: int) -> StoreConnection:
-    """A bare connection in autocommit mode: this module issues every BEGIN itself."""
+    """A bare connection with its busy timeout, in autocommit mode: we issue every BEGIN."""
     try:
         conn = sqlite3.connect(
             path,
