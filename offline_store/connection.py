@@ -13,15 +13,18 @@ IMMEDIATE`` takes the write lock up front, so a transaction never fails half
 way for want of it. Called inside another it becomes a savepoint, which lets
 the sync task put a feed page's tickets, revocations and cursor in one
 transaction while each part still commits alone when called alone.
-:func:`translated_errors` turns SQLite's failures into ``StoreError``.
+:func:`translated_errors` turns SQLite's failures into ``StoreError``, and
+:func:`query` reads through it: a stored row that fails the checks its record
+makes at construction means the file is damaged, and is ``StoreCorrupt`` too.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,6 +39,7 @@ from offline_store.store_file import check_header, create_private
 
 # "SKUS", StationKit unit store: marks the file as ours in SQLite's header
 APPLICATION_ID = 0x534B5553
+Parsed = TypeVar("Parsed")
 
 
 class StoreSettings(BaseModel):
@@ -141,6 +145,26 @@ def checkpoint(conn: StoreConnection) -> tuple[int, int]:
     with translated_errors(conn):
         _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     return int(frames), int(copied)
+
+
+def query(
+    conn: StoreConnection, sql: str, args: Sequence[object], parse: Callable[[Any], Parsed]
+) -> list[Parsed]:
+    """Every row of a read, parsed; StoreError for SQLite's failures and for damaged rows."""
+    with translated_errors(conn):
+        rows = conn.execute(sql, args).fetchall()
+    try:
+        return [parse(row) for row in rows]
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise StoreCorrupt(conn.store_path, f"a stored row fails its checks: {exc}") from exc
+
+
+def query_one(
+    conn: StoreConnection, sql: str, args: Sequence[object], parse: Callable[[Any], Parsed]
+) -> Parsed | None:
+    """The first row of a read, parsed, or None (see :func:`query`)."""
+    found = query(conn, sql, args, parse)
+    return found[0] if found else None
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from offline_store.columns import check_limit, from_seconds, to_seconds
-from offline_store.connection import StoreConnection, translated_errors, write_transaction
+from offline_store.connection import StoreConnection, query, write_transaction
 from offline_store.passages import Direction, NewPassage, PassageKind
 
 DEFAULT_SLOT_MINUTES = 15
@@ -94,16 +94,12 @@ class PassageCounters:
 
     def pending(self, limit: int = DEFAULT_PAGE) -> list[SlotCount]:
         """Slots whose count central has not acknowledged, oldest first, at most ``limit``."""
-        with translated_errors(self._conn):
-            rows = self._conn.execute(PENDING_COUNTS_SQL, (check_limit(limit),)).fetchall()
-        return [_slot_count(row) for row in rows]
+        return query(self._conn, PENDING_COUNTS_SQL, (check_limit(limit),), _slot_count)
 
     def between(self, start: dt.datetime, end: dt.datetime) -> list[SlotCount]:
         """Every slot starting in ``[start, end)``, for reports and the maintenance menu."""
         bounds = (to_seconds("start", start), to_seconds("end", end))
-        with translated_errors(self._conn):
-            rows = self._conn.execute(COUNTS_BETWEEN_SQL, bounds).fetchall()
-        return [_slot_count(row) for row in rows]
+        return query(self._conn, COUNTS_BETWEEN_SQL, bounds, _slot_count)
 
     def mark_uploaded(self, sent: Iterable[SlotCount]) -> int:
         """Record that central holds each slot at the count sent; returns how many rows moved.

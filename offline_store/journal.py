@@ -30,7 +30,7 @@ from offline_store.columns import (
     to_json,
     to_millis,
 )
-from offline_store.connection import StoreConnection, translated_errors, write_transaction
+from offline_store.connection import StoreConnection, query, query_one, write_transaction
 from offline_store.counters import DEFAULT_SLOT_MINUTES, PassageCounters
 from offline_store.passages import (
     MAX_ANSWER_BYTES,
@@ -140,16 +140,12 @@ class PassageJournal:
 
     def get(self, passage_id: str) -> Passage | None:
         """The journaled passage ``passage_id``, or None."""
-        with translated_errors(self._conn):
-            row = self._conn.execute(GET_SQL, (passage_id,)).fetchone()
-        return None if row is None else _passage(row)
+        return query_one(self._conn, GET_SQL, (passage_id,), _passage)
 
     def admitted_passage(self, ticket_id: str, direction: Direction) -> Passage | None:
         """The latest admitted, not annulled passage of ``ticket_id`` this way, or None."""
         args = (ticket_key(ticket_id), Direction(direction).value)
-        with translated_errors(self._conn):
-            row = self._conn.execute(ADMITTED_SQL, args).fetchone()
-        return None if row is None else _passage(row)
+        return query_one(self._conn, ADMITTED_SQL, args, _passage)
 
     def has_admitted(self, ticket_id: str, direction: Direction) -> bool:
         """Anti-passback: True if ``ticket_id`` already went through this way."""
@@ -157,9 +153,7 @@ class PassageJournal:
 
     def pending(self, limit: int = DEFAULT_PAGE, after_seq: int = 0) -> list[Passage]:
         """Passages central has not acknowledged, in append order, at most ``limit``."""
-        with translated_errors(self._conn):
-            rows = self._conn.execute(PENDING_SQL, (int(after_seq), check_limit(limit))).fetchall()
-        return [_passage(row) for row in rows]
+        return query(self._conn, PENDING_SQL, (int(after_seq), check_limit(limit)), _passage)
 
     def mark_uploaded(self, answers: Iterable[UploadAnswer], at: dt.datetime) -> int:
         """Record central's answers; returns how many passages were newly marked.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from offline_store.connection import StoreConnection, translated_errors, write_transaction
+from offline_store.connection import StoreConnection, query, query_one, write_transaction
 from protocol.keys import KeyRing, VerifyKey, check_key_id
 
 MAX_TAG_KEY_BYTES = 1024
@@ -51,9 +51,8 @@ class VerificationKeys:
 
     def ring(self) -> KeyRing:
         """The stored ring (empty before the first one arrives)."""
-        with translated_errors(self._conn):
-            rows = self._conn.execute("SELECT key_id, public_key FROM verify_keys").fetchall()
-        return KeyRing(VerifyKey.from_public_hex(key_id, bytes(raw).hex()) for key_id, raw in rows)
+        keys = query(self._conn, "SELECT key_id, public_key FROM verify_keys", (), _verify_key)
+        return KeyRing(keys)
 
     def set_holder_tag_key(self, key: HolderTagKey) -> None:
         """Make ``key`` the holder-tag key, replacing the previous one."""
@@ -67,9 +66,14 @@ class VerificationKeys:
 
     def holder_tag_key(self) -> HolderTagKey | None:
         """The stored holder-tag key, or None before the first one arrives."""
-        with translated_errors(self._conn):
-            row = self._conn.execute("SELECT key_id, key FROM holder_tag_key").fetchone()
-        return None if row is None else HolderTagKey(row[0], bytes(row[1]))
+        sql = "SELECT key_id, key FROM holder_tag_key"
+        return query_one(self._conn, sql, (), lambda row: HolderTagKey(row[0], row[1]))
+
+
+def _verify_key(row: tuple[int, bytes]) -> VerifyKey:
+    """A VerifyKey from its row."""
+    key_id, raw = row
+    return VerifyKey.from_public_hex(key_id, raw.hex())
 
 
 def _public_bytes(ring: KeyRing, key_id: int) -> bytes:

@@ -27,7 +27,7 @@ from offline_store.columns import (
     to_day,
     to_seconds,
 )
-from offline_store.connection import StoreConnection, translated_errors, write_transaction
+from offline_store.connection import StoreConnection, query, query_one, write_transaction
 from offline_store.tickets import CachedTicket, Revocation, TicketRecord, check_holder_tag
 from protocol.ids import SeatClass, StationCode, TrainNumber
 
@@ -88,16 +88,12 @@ class TicketCache:
 
     def get(self, ticket_id: str) -> CachedTicket | None:
         """The ticket with ``ticket_id`` and its revocation, or None if not cached."""
-        with translated_errors(self._conn):
-            row = self._conn.execute(GET_TICKET_SQL, (ticket_key(ticket_id),)).fetchone()
-        return None if row is None else _cached_from_row(row)
+        return query_one(self._conn, GET_TICKET_SQL, (ticket_key(ticket_id),), _cached_from_row)
 
     def by_holder_tag(self, tag: bytes, limit: int = DEFAULT_HOLDER_LIMIT) -> list[CachedTicket]:
         """The tickets whose holder tag is ``tag``, earliest departure first, at most ``limit``."""
-        check_holder_tag(tag)
-        with translated_errors(self._conn):
-            rows = self._conn.execute(BY_HOLDER_SQL, (tag, check_limit(limit))).fetchall()
-        return [_cached_from_row(row) for row in rows]
+        args = (check_holder_tag(tag), check_limit(limit))
+        return query(self._conn, BY_HOLDER_SQL, args, _cached_from_row)
 
     def purge_arrived_before(self, day: dt.date, limit: int = DEFAULT_PURGE_LIMIT) -> int:
         """Delete at most ``limit`` tickets that arrived before the UTC day ``day``.
@@ -110,9 +106,8 @@ class TicketCache:
 
     def count(self) -> int:
         """How many tickets are cached. Reads a whole index: for health pages, not decisions."""
-        with translated_errors(self._conn):
-            (count,) = self._conn.execute("SELECT count(*) FROM tickets").fetchone()
-        return int(count)
+        (count,) = query(self._conn, "SELECT count(*) FROM tickets", (), lambda row: int(row[0]))
+        return count
 
 
 class Revocations:
@@ -130,12 +125,8 @@ class Revocations:
 
     def get(self, ticket_id: str) -> Revocation | None:
         """The revocation of ``ticket_id``, or None if it stands."""
-        with translated_errors(self._conn):
-            row = self._conn.execute(GET_REVOCATION_SQL, (ticket_key(ticket_id),)).fetchone()
-        if row is None:
-            return None
-        key, reason, revoked_at, arrives_at, event_id = row
-        return _revocation(key, reason, revoked_at, arrives_at, event_id)
+        args = (ticket_key(ticket_id),)
+        return query_one(self._conn, GET_REVOCATION_SQL, args, lambda row: _revocation(*row))
 
     def purge_arrived_before(self, day: dt.date, limit: int = DEFAULT_PURGE_LIMIT) -> int:
         """Delete at most ``limit`` revocations of tickets that arrived before UTC day ``day``."""

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass, field
 
 from offline_store.columns import check_code, from_millis, to_millis
-from offline_store.connection import StoreConnection, translated_errors, write_transaction
+from offline_store.connection import StoreConnection, query_one, write_transaction
 from offline_store.passages import UnitMode
 from protocol.ids import StationCode, station_code
 
@@ -69,15 +69,11 @@ class Enrolment:
 
     def current(self) -> DeviceIdentity | None:
         """The unit's identity, or None before it is enrolled."""
-        with translated_errors(self._conn):
-            row = self._conn.execute(
-                "SELECT device_id, kind, station, central_url, credential, enrolled_at_ms"
-                " FROM device_identity"
-            ).fetchone()
-        if row is None:
-            return None
-        device_id, kind, station, url, credential, enrolled_ms = row
-        return DeviceIdentity(device_id, kind, station, url, credential, from_millis(enrolled_ms))
+        sql = (
+            "SELECT device_id, kind, station, central_url, credential, enrolled_at_ms"
+            " FROM device_identity"
+        )
+        return query_one(self._conn, sql, (), _identity)
 
 
 class UnitState:
@@ -88,9 +84,7 @@ class UnitState:
 
     def mode(self) -> UnitMode | None:
         """The mode last set, or None on a new store (the unit picks its starting mode)."""
-        with translated_errors(self._conn):
-            row = self._conn.execute("SELECT mode FROM unit_mode").fetchone()
-        return None if row is None else UnitMode(row[0])
+        return query_one(self._conn, "SELECT mode FROM unit_mode", (), lambda row: UnitMode(row[0]))
 
     def set_mode(self, mode: UnitMode, at: dt.datetime) -> None:
         """Record ``mode``, effective from ``at``."""
@@ -102,11 +96,8 @@ class UnitState:
 
     def fact(self, key: str) -> Scalar | None:
         """The value of fact ``key``, or None if never set."""
-        with translated_errors(self._conn):
-            row = self._conn.execute(
-                "SELECT value FROM unit_facts WHERE key = ?", (check_code("key", key),)
-            ).fetchone()
-        return None if row is None else row[0]
+        sql = "SELECT value FROM unit_facts WHERE key = ?"
+        return query_one(self._conn, sql, (check_code("key", key),), _scalar)
 
     def set_fact(self, key: str, value: Scalar) -> None:
         """Set fact ``key`` to an int, float or short text."""
@@ -138,11 +129,8 @@ class SyncCursors:
 
     def get(self, name: str) -> CursorValue | None:
         """The cursor ``name``, or None if never set."""
-        with translated_errors(self._conn):
-            row = self._conn.execute(
-                "SELECT value FROM sync_cursors WHERE name = ?", (check_code("name", name),)
-            ).fetchone()
-        return None if row is None else row[0]
+        sql = "SELECT value FROM sync_cursors WHERE name = ?"
+        return query_one(self._conn, sql, (check_code("name", name),), _cursor_value)
 
     def get_int(self, name: str, default: int = 0) -> int:
         """The integer cursor ``name``, or ``default`` if never set."""
@@ -160,6 +148,26 @@ class SyncCursors:
         row = (check_code("name", name), _check_scalar(value))
         with write_transaction(self._conn) as conn:
             conn.execute("INSERT OR REPLACE INTO sync_cursors (name, value) VALUES (?, ?)", row)
+
+
+def _identity(row: tuple[str, str, str, str, str, int]) -> DeviceIdentity:
+    """A DeviceIdentity from its row."""
+    device_id, kind, station, url, credential, enrolled_ms = row
+    return DeviceIdentity(
+        device_id, kind, StationCode(station), url, credential, from_millis(enrolled_ms)
+    )
+
+
+def _scalar(row: tuple[Scalar]) -> Scalar:
+    """A fact's value, checked as it was when set."""
+    return _check_scalar(row[0])
+
+
+def _cursor_value(row: tuple[CursorValue]) -> CursorValue:
+    """A cursor's value: an integer or a text."""
+    if isinstance(row[0], bool) or not isinstance(row[0], int | str):
+        raise ValueError(f"a cursor holds {row[0]!r}")
+    return row[0]
 
 
 def _check_text(label: str, value: str) -> None:
