@@ -135,6 +135,7 @@ class FeedRevocation(ResponseModel):
     ticket_id: str
     reason: str
     at: Timestamp
+    arrives_at: Timestamp  # the ticket's arrival: a gate forgets the revocation with it
 
 
 class FeedPage(ResponseModel):
@@ -149,6 +150,11 @@ class FeedPage(ResponseModel):
     keys: list[FeedKey]
     holder_tag_key_id: int
     holder_tag_key: str  # hex; computes ``holder_tag`` from an ID number read off a card
+    # how central sets a token's window, so a gate knows a ticket's times from the token
+    # alone (one sold after its last sync): not_before = departure - opens,
+    # not_after = arrival + after
+    token_opens_minutes: int
+    token_after_arrival_minutes: int
 
 
 class PassageRecord(RequestModel):
@@ -167,11 +173,12 @@ class PassageRecord(RequestModel):
 
 
 class PassageCount(RequestModel):
-    """Passages counted in one time slot and direction (the unit's whole count, not a delta)."""
+    """Passages of one kind counted in one time slot and direction (a total, not a delta)."""
 
     slot_start: Timestamp
     slot_minutes: int = Field(ge=1, le=1440, strict=True)
     direction: Direction
+    kind: Literal["admitted", "annulled", "emergency", "refused"]
     count: int = Field(ge=0, strict=True)
 
 

@@ -17,24 +17,20 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
-from central.signing import HOLDER_TAG_KEY_ID, KeyStore
+from central.sales.context import SalesContext
+from central.signing import HOLDER_TAG_KEY_ID
 from central.store import tables as t
 
 MAX_PAGE = 5000
 
 
 def feed_page(
-    conn: Connection,
-    keys: KeyStore,
-    station: str,
-    cursor: int,
-    limit: int,
-    now: datetime,
-    history_hours: int,
+    conn: Connection, ctx: SalesContext, station: str, cursor: int, limit: int
 ) -> dict[str, Any]:
     """The station's events after ``cursor``, oldest first, at most ``limit``."""
     limit = max(1, min(limit, MAX_PAGE))
-    since = now - timedelta(hours=history_hours)
+    now, settings, keys = ctx.now(), ctx.settings, ctx.keys
+    since = now - timedelta(hours=settings.feed_history_hours)
     rows = conn.execute(_events_query(station, cursor, limit, since)).all()
     page = rows[:limit]
     return {
@@ -51,6 +47,8 @@ def feed_page(
         ],
         "holder_tag_key_id": HOLDER_TAG_KEY_ID,
         "holder_tag_key": keys.holder_tag_key.hex(),
+        "token_opens_minutes": settings.checkin_opens_minutes,
+        "token_after_arrival_minutes": settings.valid_after_arrival_minutes,
     }
 
 
@@ -89,4 +87,5 @@ def _revocation(row: Any) -> dict[str, Any]:
         "ticket_id": row.ticket_id,
         "reason": row.reason,
         "at": row.at,
+        "arrives_at": row.arrives_at,
     }

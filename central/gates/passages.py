@@ -179,7 +179,10 @@ def _store_count(
     """The gate's own total for a slot replaces what central had (a retry sends it again)."""
     c = t.passage_counts.c
     key = and_(
-        c.device_id == device_id, c.direction == count.direction, c.slot_start == count.slot_start
+        c.device_id == device_id,
+        c.direction == count.direction,
+        c.slot_start == count.slot_start,
+        c.kind == count.kind,
     )
     values = {"count": count.count, "slot_minutes": count.slot_minutes, "received_at": now}
     if conn.execute(update(t.passage_counts).where(key).values(values)).rowcount == 0:
@@ -188,6 +191,7 @@ def _store_count(
                 device_id=device_id,
                 direction=count.direction,
                 slot_start=count.slot_start,
+                kind=count.kind,
                 station=station,
                 **values,
             )

@@ -128,11 +128,8 @@ class Reads:
 
     def station_feed(self, station: str, cursor: int, limit: int) -> dict[str, Any]:
         """A page of the station's gate feed after ``cursor``."""
-        history = self.ctx.settings.feed_history_hours
         with self._reading() as conn:
-            page = gate_feed.feed_page(
-                conn, self.ctx.keys, station, cursor, limit, self.ctx.now(), history
-            )
+            page = gate_feed.feed_page(conn, self.ctx, station, cursor, limit)
         return FeedPage.model_validate(page).model_dump(mode="json", by_alias=True)
 
     def anomalies(self, station: str | None, day: date) -> list[dict[str, Any]]:

@@ -234,6 +234,7 @@ passage_counts = Table(
     Column("device_id", String(64), primary_key=True),
     Column("direction", String(5), primary_key=True),
     Column("slot_start", UtcDateTime(), primary_key=True),
+    Column("kind", String(10), primary_key=True),  # admitted, annulled, emergency, refused
     Column("slot_minutes", Integer, nullable=False),
     Column("station", String(3), nullable=False),
     Column("count", Integer, nullable=False),
