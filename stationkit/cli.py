@@ -95,6 +95,9 @@ def serve(
     settings = _settings(config_path, database_url=db_url, host=host, port=port, workers=workers)
     if writer_process is not None:
         settings = settings.model_copy(update={"writer_process": writer_process})
+    revision = _ready_store(settings.database_url)  # refuses a store not at this layout
+    for line in _serve_banner(settings, revision):
+        click.echo(line, err=True)
     supervisor = WriterProcess(settings) if settings.writer_process else None
     if supervisor is not None:
         socket_path = supervisor.start()
@@ -129,6 +132,30 @@ def writer(socket_path: Path) -> None:
         raise click.ClickException("the writer process is started by `stationkit central serve`")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     serve_writer(CentralSettings.model_validate_json(os.environ[SETTINGS_ENV]), socket_path)
+
+
+@central.command()
+@DB_OPTION
+@CONFIG_OPTION
+def migrate(db_url: str | None, config_path: Path | None) -> None:
+    """Upgrade the store to this StationKit's layout (before starting new servers)."""
+    from central.store.database import connect
+    from central.store.migrations import migrate as migrate_store
+
+    engine = connect(_settings(config_path, database_url=db_url).database_url)
+    try:
+        done = migrate_store(engine)
+    finally:
+        engine.dispose()
+    store = engine.url.render_as_string(hide_password=True)
+    if done.before is None:
+        click.echo(f"store {store}: new, laid out at revision {done.after}")
+    elif done.before == done.after and not done.adopted:
+        click.echo(f"store {store}: at revision {done.after} already, nothing to do")
+    else:
+        adopted = f"made before migrations, taken as revision {done.before}; "
+        adopted = adopted if done.adopted else ""
+        click.echo(f"store {store}: {adopted}migrated from revision {done.before} to {done.after}")
 
 
 @central.command("load-timetable")
@@ -303,3 +330,43 @@ def _run(config_path: Path | None, db_url: str | None, command: Any) -> None:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _ready_store(url: str) -> str:
+    """The store's revision if it is at this StationKit's layout (a new store is laid out)."""
+    from central.store.database import connect
+    from central.store.migrations import ready
+
+    engine = connect(url)
+    try:
+        return ready(engine)
+    finally:
+        engine.dispose()
+
+
+def _serve_banner(settings: Any, revision: str) -> list[str]:
+    """What ``serve`` says at start: where, which store, which layout; no operator token."""
+    from sqlalchemy.engine import make_url
+
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    store = make_url(settings.database_url).render_as_string(hide_password=True)
+    lines = [
+        f"stationkit central on http://{host}:{settings.port}",
+        f"  store:  {store} (revision {revision}, up to date)",
+        f"  layout: {_layout(settings.writer_process, settings.workers)}",
+    ]
+    if not settings.operator_token:
+        lines.append(
+            "  warning: no operator token (STATIONKIT_OPERATOR_TOKEN or operator_token in the "
+            "settings file): the operator API cannot be used"
+        )
+    return lines
+
+
+def _layout(writer_process: bool, workers: int) -> str:
+    http = f"{workers} HTTP worker process{'es' * (workers > 1)}"
+    if writer_process:
+        return f"split: a writer process and {http}"
+    if workers == 1:
+        return "one process with a writer thread"
+    return f"{http}, each with a writer thread (they take turns on the store)"
