@@ -1,4 +1,4 @@
-"""``stationkit central migrate``, and serve's refusal of a store behind.
+"""``stationkit central migrate``, serve's refusal of a store behind, and timetable dates.
 
 On SQLite through click's runner: the store work itself is tested on both
 stores in tests/central/store.
@@ -6,6 +6,7 @@ stores in tests/central/store.
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from stationkit.cli import main
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "config" / "timetables" / "demo.json"
 LAYOUT3_SQL = ROOT / "tests" / "central" / "store" / "layout3_sqlite.sql"
+CHINA = dt.timezone(dt.timedelta(hours=8))  # where the demo timetable's trains run
 
 
 @pytest.fixture
@@ -79,3 +81,36 @@ def test_migrate_errors_are_one_line(db: Path) -> None:
     assert_one_line_error(run("migrate", "--db", url), "0999", "newer StationKit")
     assert_one_line_error(run("migrate", "--db", "mysql://db/central"), "unsupported database")
     assert_one_line_error(run("migrate", "--db", "not a url"), "URL")
+
+
+@pytest.mark.parametrize(("on", "ahead"), [("today", 0), ("tomorrow", 1), ("+1", 1), ("+30", 30)])
+def test_load_timetable_on_a_day_relative_to_today_where_the_trains_run(
+    db: Path, on: str, ahead: int
+) -> None:
+    today = dt.datetime.now(CHINA).date()
+    loaded = run("load-timetable", str(DEMO), "--db", f"sqlite:///{db}", "--on", on)
+    assert loaded.exit_code == 0, loaded.output
+    service_date = loaded.output.splitlines()[0].split()[2]  # loaded G111 2030-01-02 as run 1
+    midnight_passed = today + dt.timedelta(days=ahead + 1)
+    assert service_date in {str(today + dt.timedelta(days=ahead)), str(midnight_passed)}
+    assert "warning" not in loaded.output or ahead == 0  # today's early trains may have left
+
+
+def test_load_timetable_on_a_calendar_date(db: Path) -> None:
+    loaded = run("load-timetable", str(DEMO), "--db", f"sqlite:///{db}", "--on", "2099-03-04")
+    assert loaded.exit_code == 0, loaded.output
+    assert "loaded G111 2099-03-04 as run 1" in loaded.output
+    assert "warning" not in loaded.output
+
+
+def test_a_bad_date_is_a_usage_error(db: Path) -> None:
+    refused = run("load-timetable", str(DEMO), "--db", f"sqlite:///{db}", "--on", "someday")
+    assert refused.exit_code == 2
+    assert "'someday' is not YYYY-MM-DD, today, tomorrow or +N" in refused.output
+
+
+def test_loading_a_run_that_has_left_warns(db: Path) -> None:
+    loaded = run("load-timetable", str(DEMO), "--db", f"sqlite:///{db}", "--on", "2001-01-01")
+    assert loaded.exit_code == 0, loaded.output
+    assert "warning: G111 2001-01-01 has left already" in loaded.output
+    assert "--on today, tomorrow, +N or YYYY-MM-DD" in loaded.output
