@@ -109,7 +109,10 @@ def migrate(engine: Engine, config: Config | None = None) -> Migration:
         if not state.is_stamped:
             MigrationContext.configure(conn).stamp(revisions, BASELINE)
         config.attributes["connection"] = conn  # what env.py runs the revisions on
-        command.upgrade(config, "head")
+        try:
+            command.upgrade(config, "head")
+        finally:
+            del config.attributes["connection"]
         return Migration(state.revision, _newest(revisions), adopted=not state.is_stamped)
 
 

@@ -19,12 +19,13 @@ import pytest
 from conftest import Api, FakeClock, demo_runs
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from store_layouts import WIDEN_TRAIN_RUNS, drop_everything, snapshot, write_revision
 
 from central.api.app import create_app
 from central.settings import CentralSettings
 from central.store.database import connect
-from central.store.migrations import Migration, head, migrate, store_state
+from central.store.migrations import Migration, StoreLayoutError, head, migrate, store_state
 
 ROOT = Path(__file__).resolve().parents[3]
 MIGRATE = """
@@ -116,6 +117,21 @@ def test_a_migration_killed_midway_leaves_the_old_revision(store: str, tmp_path:
     assert migrate(engine, config).after == head(config)
     engine.dispose()
     assert "platform" in train_runs_columns(store)
+
+
+def test_a_revision_that_would_orphan_rows_is_rolled_back(store: str, tmp_path: Path) -> None:
+    """SQLite runs revisions with foreign keys off: they are checked before the commit."""
+    config = write_revision(tmp_path / "versions", 'op.execute("DELETE FROM train_runs")')
+    before = everything(store)
+    engine = connect(store)
+    with pytest.raises((StoreLayoutError, IntegrityError)) as refused:
+        migrate(engine, config)
+    with engine.connect() as conn:
+        assert store_state(conn).revision == head()
+    engine.dispose()
+    assert everything(store) == before
+    if engine.dialect.name == "sqlite":
+        assert "row(s) pointing nowhere" in str(refused.value)
 
 
 def test_two_migrations_at_once_apply_a_revision_once(store: str, tmp_path: Path) -> None:
