@@ -1,10 +1,8 @@
-"""The writer's cache of train-run inventories.
+"""This process's cache of train-run inventories, for its writer.
 
-Only the writer uses it, inside its transactions: each run is locked and
-caught up with the store by version before a command changes it, so
-several writers (processes on one store) never sell from a stale copy.
-Queries keep inventories of their own (``central.reads.runs``): this one
-changes in place inside transactions that may still roll back.
+Only the writer (a thread, or the writer process) uses the cache, inside its
+transaction: a run is locked and caught up with the store before a command
+uses it. Queries keep inventories of their own (``central.reads``).
 """
 
 from __future__ import annotations
@@ -77,8 +75,6 @@ class RunCache:
         """The run as last loaded by this process, if it is."""
         return self._runs.get(run_id)
 
-    def forget_all(self, conn: Connection | None = None) -> None:
-        """Drop every cached inventory (after a failure), and the transaction's marks."""
+    def forget_all(self) -> None:
+        """Drop every cached inventory: after a failure they may hold what was rolled back."""
         self._runs.clear()
-        if conn is not None:
-            self.begin(conn)

@@ -3,7 +3,8 @@
 Every table that holds inventory is keyed by ``run_id`` first, so the seat
 inventory partitions (and shards, on Citus or YugabyteDB) by train run. A
 seat is one row per run whatever the number of stops: its sold segments are a
-bitmask, so a sale writes one seat row.
+bitmask, so a sale writes one seat row. A change here needs a revision in
+``central.store.migrations`` (docs/operations.md says how).
 """
 
 from __future__ import annotations
@@ -53,13 +54,6 @@ run_versions = Table(
     Column("run_id", Integer, ForeignKey("train_runs.run_id"), primary_key=True),
     Column("version", BigInteger, nullable=False, default=0),
     Column("quota_version", BigInteger, nullable=False, default=0),
-)
-
-# One row: the layout version of this store (``central.store.database``).
-store_schema = Table(
-    "store_schema",
-    metadata,
-    Column("version", Integer, primary_key=True, autoincrement=False),
 )
 
 quotas = Table(
