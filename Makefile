@@ -44,7 +44,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy .
 
 unit: $(STAMP)
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n auto
 
 test: deps lint unit
 

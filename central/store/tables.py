@@ -194,10 +194,11 @@ devices = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("gate_group", String(16)),
     Column("direction", String(5)),  # a gate fixed to entry or exit; NULL: both
-    Column("enrolment_hash", String(64), unique=True),  # SHA-256 of the one-time code
+    Column("enrolment_hash", String(64)),  # SHA-256 of the one-time code
     Column("enrolment_expires_at", UtcDateTime()),
     Column("enrolled_at", UtcDateTime()),
     Column("last_seen_at", UtcDateTime()),
+    UniqueConstraint("enrolment_hash", name="uq_devices_enrolment_hash"),
 )
 
 # What gates journaled: every admission, annulment, emergency passage and refusal,

@@ -208,15 +208,34 @@ def insert_rows(url: str, rows: dict[str, list[dict[str, Any]]]) -> None:
 
 def snapshot(conn: Connection, names: list[str] | None = None) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the named tables (default: all), in primary-key order."""
+    return {
+        name: [tuple(row.values()) for row in rows] for name, rows in records(conn, names).items()
+    }
+
+
+def records(conn: Connection, names: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Every row of the named tables (default: all) as column -> value, in primary-key order."""
     tables = MetaData()
     tables.reflect(conn)
     chosen = names if names is not None else sorted(tables.tables)
-    shot: dict[str, list[tuple[Any, ...]]] = {}
+    shot: dict[str, list[dict[str, Any]]] = {}
     for name in chosen:
         table = tables.tables[name]
         order = list(table.primary_key.columns) or list(table.columns)
-        shot[name] = [tuple(row) for row in conn.execute(select(table).order_by(*order))]
+        rows = conn.execute(select(table).order_by(*order))
+        shot[name] = [dict(row._mapping) for row in rows]
     return shot
+
+
+def kept(
+    after: dict[str, list[dict[str, Any]]], before: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[dict[str, Any]]]:
+    """``after`` with only the columns ``before`` had: what a migration had to keep."""
+    return {
+        name: [{column: row[column] for column in before[name][0]} for row in rows]
+        for name, rows in after.items()
+        if before.get(name)
+    }
 
 
 def write_revision(folder: Path, body: str, rev: str | None = None) -> Config:
