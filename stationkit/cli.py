@@ -426,3 +426,12 @@ def _layout(writer_process: bool, workers: int) -> str:
     if workers == 1:
         return "one process with a writer thread"
     return f"{http}, each with a writer thread (they take turns on the store)"
+
+
+def _add_units() -> None:
+    from stationkit.gate_cli import gate
+
+    main.add_command(gate)
+
+
+_add_units()

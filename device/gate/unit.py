@@ -56,6 +56,7 @@ async def enrol_gate(profile: GateProfile, central_url: str, code: str) -> UnitP
         await link.close()
     if answer.kind != profile.unit.kind:
         raise ProfileError(f"central registered this unit as a {answer.kind}, not a gate")
+    profile.unit.store.parent.mkdir(parents=True, exist_ok=True)
     identity = DeviceIdentity(
         answer.device_id,
         answer.kind,
