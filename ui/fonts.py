@@ -85,6 +85,7 @@ class FontBook:
             )
         try:
             face = pygame.font.Font(self.path, size)
+            face.render("A", False, (0, 0, 0))  # a file that is no font fails only when used
         except (OSError, pygame.error) as exc:
             raise DeviceConfigError(f"font file {self.path} cannot be loaded: {exc}") from None
         face.bold = bold
@@ -106,5 +107,6 @@ class FontBook:
 
 
 def _needs_glyph(ch: str) -> bool:
-    """False for spaces and control characters, which draw nothing in any font."""
-    return unicodedata.category(ch)[0] not in "ZC"
+    """False for spaces, controls and format marks, which draw nothing in any font."""
+    category = unicodedata.category(ch)
+    return category[0] != "Z" and category not in ("Cc", "Cf", "Cs")

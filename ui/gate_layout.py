@@ -101,7 +101,7 @@ def _marker_box(width: int, margin: int, top: int, unit: float) -> pygame.Rect:
 
 def _text_sizes(unit: float) -> TextSizes:
     def sizes(largest: float, smallest: float, floor: int) -> Sizes:
-        return round(largest * unit), max(floor, round(smallest * unit))
+        return max(floor, round(largest * unit)), max(floor, round(smallest * unit))
 
     return TextSizes(
         message_zh=sizes(0.12, 0.05, 12),

@@ -178,7 +178,7 @@ class GatePainter:
         outline = max(1, pad // 2)
         pygame.draw.rect(surface, OFFLINE_COLOUR, tag, width=outline, border_radius=tag.height // 2)
         self.texts.draw(surface, fit, tag.inflate(-4 * pad, -2 * pad), OFFLINE_COLOUR, "center")
-        return Painted("offline", tag, fit)
+        return Painted("offline", tag)
 
     def _paint_footer(
         self, surface: pygame.Surface, layout: GateLayout, view: GateView, palette: Palette

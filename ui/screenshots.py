@@ -5,9 +5,10 @@ hands each screen it draws to a ``ScreenshotWriter``. Encoding a PNG takes
 tens of milliseconds and pygame's encoder holds the GIL, so the writer only
 copies the pixels on the caller's thread (well under a millisecond at
 800x480) and one worker thread encodes them with Pillow, which releases the
-GIL while it compresses. Files are named ``<counter>-<label>.png``; a name
-already taken (an earlier run, another display writing to the same folder)
-moves the counter on rather than overwriting. If the disk is slower than the
+GIL while it compresses. Files are named ``<counter>-<label>.png``, the counter
+going on from the highest number already in the folder (an earlier run); a
+name taken meanwhile (another display writing to the same folder) moves the
+counter on rather than overwriting. If the disk is slower than the
 screens, copies beyond ``max_pending`` are dropped and counted, never
 queued without bound; a failed write is logged and never reaches the caller.
 """
@@ -26,6 +27,7 @@ from PIL import Image
 log = logging.getLogger(__name__)
 
 UNSAFE_IN_NAME = re.compile(r"[^a-z0-9_]+")
+NUMBERED = re.compile(r"^(\d+)-")
 
 
 class ScreenshotWriter:
@@ -36,7 +38,7 @@ class ScreenshotWriter:
         self.directory = directory
         self.max_pending = max_pending
         self.dropped = 0
-        self._counter = 0
+        self._counter = _last_number(directory)
         self._pending = 0
         self._lock = threading.Lock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="screenshots")
@@ -81,6 +83,14 @@ class ScreenshotWriter:
             log.warning(
                 "a screenshot could not be written to %s: %s", self.directory, job.exception()
             )
+
+
+def _last_number(directory: Path) -> int:
+    """The highest counter among the folder's screenshots, 0 when there are none."""
+    numbers = [
+        int(match[1]) for path in directory.glob("*.png") if (match := NUMBERED.match(path.name))
+    ]
+    return max(numbers, default=0)
 
 
 def _safe(label: str) -> str:
