@@ -104,8 +104,8 @@ def _text_sizes(unit: float) -> TextSizes:
         return max(floor, round(largest * unit)), max(floor, round(smallest * unit))
 
     return TextSizes(
-        message_zh=sizes(0.12, 0.05, 12),
-        message_en=sizes(0.065, 0.035, 10),
+        message_zh=sizes(0.14, 0.05, 12),
+        message_en=sizes(0.07, 0.035, 10),
         detail=sizes(0.085, 0.045, 11),
         banner_zh=sizes(0.075, 0.04, 11),
         banner_en=sizes(0.048, 0.03, 10),

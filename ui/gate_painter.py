@@ -7,8 +7,9 @@ can check that nothing overlaps and nothing leaves the screen. Each outcome
 has its colours and symbol; the message stands in Chinese (large) over
 English (smaller), then the detail of an admission. Texts are wrapped and
 shrunk to their boxes (``ui.text_fit``) and every text is also clipped to
-its box, so even a degenerate text cannot run off the screen. Fitted texts
-are remembered, so showing a screen seen before costs only the drawing.
+its box, so even a degenerate text cannot run off the screen. Fitted and
+rendered texts are remembered (``ui.text_blocks``), so showing a screen
+seen before costs only a fill, a few shapes and a few blits.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from device.gate.messages import FLOW_CONTROL, Words
 from device.gate.view import Banner, GateView, Outcome
 from ui.fonts import FontBook
 from ui.gate_icons import Colour, Pointing, draw_arrow, draw_cross, draw_no_entry, draw_scan_hint
-from ui.gate_layout import GateLayout, gate_layout
+from ui.gate_layout import GateLayout, Sizes, gate_layout
 from ui.text_blocks import Align, TextBlocks
 from ui.text_fit import FittedText
 
@@ -123,9 +124,7 @@ class GatePainter:
             ("detail", view.detail or "", sizes.detail, DETAIL_COLOUR),
         ]
         stack = [
-            Line(
-                name, self.texts.fit(text, (column.width, round(column.height * share)), size), ink
-            )
+            self._line(name, text, (column.width, round(column.height * share)), size, ink)
             for (name, text, size, ink), share in zip(parts, shares, strict=True)
             if text
         ]
@@ -147,21 +146,11 @@ class GatePainter:
         inner = layout.band.inflate(-2 * layout.margin, -stripes)
         inner.top = layout.band.top
         words, sizes = BANNER_WORDS[banner], layout.sizes
+        zh_box = (inner.width, inner.height * 11 // 20)
+        en_box = (inner.width, inner.height * 8 // 20)
         stack = [
-            Line(
-                "banner_zh",
-                self.texts.fit(
-                    words.zh, (inner.width, inner.height * 11 // 20), sizes.banner_zh, bold=is_alarm
-                ),
-                ink,
-            ),
-            Line(
-                "banner_en",
-                self.texts.fit(
-                    words.en, (inner.width, inner.height * 8 // 20), sizes.banner_en, bold=is_alarm
-                ),
-                ink,
-            ),
+            self._line("banner_zh", words.zh, zh_box, sizes.banner_zh, ink, bold=is_alarm),
+            self._line("banner_en", words.en, en_box, sizes.banner_en, ink, bold=is_alarm),
         ]
         self._stack(surface, stack, inner, "center", gap=0)
         return [Painted("banner", layout.band.copy())]
@@ -204,6 +193,19 @@ class GatePainter:
             painted.append(Painted(name, drawn, fit))
         return painted
 
+    def _line(
+        self,
+        name: str,
+        text: str,
+        box: tuple[int, int],
+        sizes: Sizes,
+        ink: Colour,
+        *,
+        bold: bool = False,
+    ) -> Line:
+        """``text`` fitted to ``box``, ready to be stacked."""
+        return Line(name, self.texts.fit(text, box, sizes, bold=bold), ink)
+
     def _stack(
         self, surface: pygame.Surface, stack: list[Line], box: pygame.Rect, align: Align, gap: int
     ) -> list[Painted]:
@@ -213,11 +215,8 @@ class GatePainter:
         painted = []
         for line in stack:
             slot = pygame.Rect(box.left, top, box.width, line.fit.height)
-            painted.append(
-                Painted(
-                    line.name, self.texts.draw(surface, line.fit, slot, line.ink, align), line.fit
-                )
-            )
+            drawn = self.texts.draw(surface, line.fit, slot, line.ink, align)
+            painted.append(Painted(line.name, drawn, line.fit))
             top += line.fit.height + gap
         return painted
 

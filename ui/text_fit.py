@@ -2,9 +2,10 @@
 
 A screen does not know how long the messages it shows will be, nor how wide
 the display is. ``fit_text`` finds the largest size, from a preferred one down
-to a floor, at which the text wraps into the box; at the floor it keeps the
-lines that fit and ends the last with an ellipsis, so text never runs out of
-its box. Lines break between Chinese characters and at spaces in English; a
+to a floor, at which the text wraps into the box, and evens out its lines
+(no lone character left on the last one); at the floor it keeps the lines
+that fit and ends the last with an ellipsis, so text never runs out of its
+box. Lines break between Chinese characters and at spaces in English; a
 word wider than the box is broken between letters; Chinese closing
 punctuation stays on the line it ends. No drawing and no I/O here: the
 caller passes the font book, and the result is plain data.
@@ -57,12 +58,13 @@ def fit_text(
     width, height = box
     largest, smallest = sizes
     size = max(largest, smallest)
-    while size > smallest:
+    while True:
         fitted = _at_size(fonts, text, width, size, bold)
         if fitted.height <= height:
-            return fitted
+            return _balanced(fonts, text, fitted)
+        if size <= smallest:
+            return _cut_to_height(fitted, fonts, width, height)
         size = max(smallest, int(size * SHRINK_STEP))
-    return _cut_to_height(_at_size(fonts, text, width, smallest, bold), fonts, width, height)
 
 
 def wrap(text: str, width: int, measure: Measure) -> list[str]:
@@ -71,7 +73,7 @@ def wrap(text: str, width: int, measure: Measure) -> list[str]:
     line = ""
     for piece in _pieces(text):
         if piece.isspace():
-            line += " " if line else ""
+            line += piece if line else ""  # kept as given inside a line ("G101  05车")
             continue
         if measure(line + piece) <= width:
             line += piece
@@ -100,6 +102,26 @@ def _at_size(fonts: FontBook, text: str, width: int, size: int, bold: bool) -> F
     lines = tuple(wrap(text, width, measure))
     widths = tuple(measure(line) for line in lines)
     return FittedText(lines, size, bold, face.get_linesize(), widths)
+
+
+def _balanced(fonts: FontBook, text: str, fitted: FittedText) -> FittedText:
+    """The same number of lines, as even as can be: no lone character on the last line."""
+    count = len(fitted.lines)
+    if count < 2:
+        return fitted
+    face = fonts.font(fitted.size, bold=fitted.bold)
+
+    def measure(piece: str) -> int:
+        return face.size(piece)[0]
+
+    narrow, wide = fitted.width // count, fitted.width  # the narrowest width keeping ``count``
+    while narrow < wide:
+        middle = (narrow + wide) // 2
+        if len(wrap(text, middle, measure)) <= count:
+            wide = middle
+        else:
+            narrow = middle + 1
+    return _at_size(fonts, text, wide, fitted.size, fitted.bold)
 
 
 def _cut_to_height(fitted: FittedText, fonts: FontBook, width: int, height: int) -> FittedText:
@@ -133,11 +155,11 @@ def _break_long(piece: str, width: int, measure: Measure, lines: list[str]) -> s
 def _pieces(text: str) -> list[str]:
     """Units a line may break between: runs of spaces, words, single Chinese characters."""
     pieces: list[str] = []
-    for ch in text:
+    for ch in (" " if ch.isspace() else ch for ch in text):  # tabs and newlines: spaces
         if pieces and _joins_previous(pieces[-1], ch):
             pieces[-1] += ch
         else:
-            pieces.append(" " if ch.isspace() else ch)
+            pieces.append(ch)
     return pieces
 
 

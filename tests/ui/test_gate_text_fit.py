@@ -46,8 +46,10 @@ def test_a_word_wider_than_the_box_is_broken_between_letters() -> None:
     assert wrap("abcdefghijkl mn", 50, fixed_width) == ["abcde", "fghij", "kl mn"]
 
 
-def test_spaces_collapse_and_never_start_or_end_a_line() -> None:
+def test_spaces_never_start_or_end_a_line_and_are_kept_inside_one() -> None:
     assert wrap("  one   two  ", 60, fixed_width) == ["one", "two"]
+    assert wrap("  one   two  ", 200, fixed_width) == ["one   two"]
+    assert wrap("G101  05车\t12F号", 200, fixed_width) == ["G101  05车 12F号"]
     assert wrap("", 60, fixed_width) == []
 
 
