@@ -25,6 +25,7 @@ CONFIG = click.option(
     required=True,
     help="The gate's profile (TOML).",
 )
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 MODES = ("in_service", "flow_control", "out_of_service", "emergency_open")
 
 
@@ -51,7 +52,8 @@ def enrol(central_url: str, code: str, config_path: Path) -> None:
 @CONFIG
 def run(config_path: Path) -> None:
     """Run the gate until SIGTERM or SIGINT."""
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format=LOG_FORMAT)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     profile = _profile(config_path)
     sys.exit(asyncio.run(_run(profile)))
 
@@ -109,10 +111,8 @@ def _profile(config_path: Path) -> Any:
 
 
 def _screen_sections() -> dict[str, Any]:
-    try:
-        from ui.gate_display import GateDisplayConfig
-    except ImportError:  # a gate built without screens
-        return {}
+    from ui.gate_display_config import GateDisplayConfig
+
     return {"display": GateDisplayConfig}
 
 

@@ -94,7 +94,7 @@ class GateRuntime:
         self.unit.mode = mode
         if mode is UnitMode.EMERGENCY_OPEN:
             self.mechanism.emergency_open()
-        elif previous is UnitMode.EMERGENCY_OPEN or initial:
+        elif previous is UnitMode.EMERGENCY_OPEN and not initial:
             self.mechanism.end_emergency()
         if not initial:
             self.unit.events.emit("mode_changed", mode=mode.value, previous=previous.value)

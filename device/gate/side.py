@@ -20,7 +20,7 @@ from typing import Any
 
 from device.events import EventLog, Views
 from device.gate.checker import Checked, TicketChecker
-from device.gate.messages import ADMITTED, READY, refusal
+from device.gate.messages import ADMITTED, EMERGENCY, FLOW_CONTROL, READY, refusal
 from device.gate.rules import Decision
 from device.gate.view import Banner, GateView, Outcome
 from drivers.card_reader.reader import CardFault, CardReader, CardTap
@@ -88,9 +88,15 @@ class GateSideLoop:
 
     def show_ready(self) -> None:
         """The screen a passenger sees before presenting anything (mode banner included)."""
-        outcome = Outcome.CLOSED if self.unit.mode is UnitMode.OUT_OF_SERVICE else Outcome.READY
-        words = refusal(GateReason.OUT_OF_SERVICE) if outcome is Outcome.CLOSED else READY
-        self._publish(outcome, words)
+        mode = self.unit.mode
+        if mode is UnitMode.OUT_OF_SERVICE:
+            self._publish(Outcome.CLOSED, refusal(GateReason.OUT_OF_SERVICE))
+        elif mode is UnitMode.EMERGENCY_OPEN:
+            self._publish(Outcome.ADMIT, EMERGENCY)
+        elif mode is UnitMode.FLOW_CONTROL:
+            self._publish(Outcome.READY, FLOW_CONTROL)
+        else:
+            self._publish(Outcome.READY, READY)
 
     async def _pump(self, next_one: Callable[[], Awaitable[Presentation]]) -> None:
         while True:

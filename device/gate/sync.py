@@ -120,6 +120,9 @@ class GateSync:
             loaded: int = await self.store.run(partial(store_page, page=page))
             self.state.tickets_loaded += loaded
             cursor = page.cursor
+            if page.tickets or page.revocations:
+                revoked = len(page.revocations)
+                self.events.emit("feed_synced", tickets=loaded, revocations=revoked, cursor=cursor)
             if not page.more:
                 return
 
@@ -141,6 +144,12 @@ class GateSync:
         answers = [UploadAnswer(p.passage_id, conflicts.get(p.passage_id)) for p in batch.passages]
         now = self.clock.local()
         await self.store.run(lambda store: _mark(store, answers, batch.counts, now))
+        self.events.emit(
+            "journal_uploaded",
+            passages=len(batch.passages),
+            accepted=answer.accepted,
+            conflicts=len(conflicts),
+        )
         for conflict in conflicts.values():
             self.events.emit("conflict_reported", **conflict)
 

@@ -167,8 +167,11 @@ class SimulatorError(RuntimeError):
     """The simulator did not start, or an awaited event did not come."""
 
 
-class _Events:
-    """The events one steering end has seen; each ``expect`` claims one."""
+class EventStream:
+    """Events read from a stream of JSON lines (a simulator's, or a unit's standard output).
+
+    Each ``expect`` claims one event, so a test waits for the next of a kind.
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -234,7 +237,7 @@ class _Events:
             self._seen.notify_all()
 
 
-class SimulatorProcess(_Events):
+class SimulatorProcess(EventStream):
     """Starts a simulator process and steers it over its pipes."""
 
     def __init__(self, module: str, *args: str, env: Mapping[str, str] | None = None) -> None:
@@ -284,7 +287,7 @@ class SimulatorProcess(_Events):
         self.stop()
 
 
-class SimulatorClient(_Events):
+class SimulatorClient(EventStream):
     """Steers a simulator someone else started, over its control socket."""
 
     def __init__(self, socket_path: Path, timeout: float = 10.0) -> None:
