@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from stationkit.demo.client import Api, DemoError, Json
 from stationkit.demo.timetable import Roles, Run
@@ -99,6 +100,7 @@ class Demo:
     api: Api
     days: dict[str, list[Run]]  # service date -> runs
     roles: Roles
+    workdir: Path  # where central and the units keep their files
     sellers: dict[str, Seller] = field(default_factory=dict)  # by channel
     people: People = field(default_factory=People)
     ledger: Ledger = field(default_factory=Ledger)

@@ -46,6 +46,7 @@ class Api:
     """A thin client of central's HTTP API: auth, idempotency keys, errors as exceptions."""
 
     def __init__(self, base_url: str, operator_token: str) -> None:
+        self.base_url = base_url
         self.client = httpx.Client(base_url=base_url, timeout=15.0)
         self.operator_token = operator_token
 

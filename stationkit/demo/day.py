@@ -19,6 +19,7 @@ from pathlib import Path
 from stationkit.demo.after_sale import change, offline_check, refunds
 from stationkit.demo.books import Demo
 from stationkit.demo.client import Api, DemoError
+from stationkit.demo.gate import gate_day
 from stationkit.demo.operations import (
     adjustment,
     day_availability,
@@ -55,6 +56,7 @@ SCENES: tuple[tuple[str, tuple[Callable[[Demo], None], ...]], ...] = (
     ("Sold out, then standing tickets", (sold_out, standing_sale)),
     ("Refunds and a change", (refunds, change)),
     ("Gate check offline", (offline_check,)),
+    ("A ticket gate at work", (gate_day,)),
     ("Availability at the end of the day", (day_availability,)),
     ("Summary", (summary,)),
 )
@@ -92,7 +94,7 @@ def run_demo(port: int = 8731, keep: bool = False) -> int:
         fresh(workdir)
         say(f"StationKit demo: central on {central.url}, SQLite store in {workdir}")
         central.start()
-        play(Demo(api, days, choose_roles(days[min(days)])))
+        play(Demo(api, days, choose_roles(days[min(days)]), workdir))
         ok = True
     except (DemoError, RuntimeError, OSError) as exc:
         print(f"\ndemo failed: {exc}", file=sys.stderr, flush=True)
