@@ -11,7 +11,9 @@ profile stays strict without ``device`` importing ``ui``.
 
 from __future__ import annotations
 
+import json
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -105,9 +107,13 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def parse(path: Path, model: type[Model], data: dict[str, Any]) -> Model:
-    """Validate ``data`` as ``model``; the first problem as one line naming section and key."""
+    """Validate ``data`` as ``model``; the first problem as one line naming section and key.
+
+    Types are strict (``buzzer = "22"`` is a mistake, not 22), read as JSON
+    reads them: TOML's strings, numbers, booleans, arrays and tables.
+    """
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(json.dumps(data, default=str), strict=True)
     except ValidationError as exc:
         raise ProfileError(f"{path}: {_where(exc.errors()[0])}") from None
 
@@ -125,7 +131,7 @@ def _where(error: ErrorDetails) -> str:
 
 
 def take_extra_sections(
-    path: Path, data: dict[str, Any], sections: dict[str, type[BaseModel]]
+    path: Path, data: dict[str, Any], sections: Mapping[str, type[BaseModel]]
 ) -> dict[str, BaseModel]:
     """Validate and remove the launcher's own sections (a missing one is left out)."""
     found: dict[str, BaseModel] = {}
@@ -137,7 +143,7 @@ def take_extra_sections(
 
 
 def load_gate_profile(
-    path: Path, extra_sections: dict[str, type[BaseModel]] | None = None
+    path: Path, extra_sections: Mapping[str, type[BaseModel]] | None = None
 ) -> GateProfile:
     """Read and check a gate profile; ``extra_sections`` are a launcher's own (the screen)."""
     data = read_toml(path)
