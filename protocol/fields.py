@@ -53,6 +53,8 @@ EARLIEST_YEAR = 2000
 LATEST_YEAR = 2178  # the ticket token counts service days from 2000 up to 2179-06-06
 MAX_VISIBLE_CARD_DIGITS = 10  # first six and last four, as card schemes allow
 SHOWN_CHARACTERS = 40  # a refusal quotes at most this much of a bad value
+MAX_WHOLE = 2**53 - 1  # the largest integer every JSON reader (a JavaScript number) holds exactly
+MAX_FEED_CURSOR = 2**31 - 1  # ticket feed event ids are 32-bit in the store (PostgreSQL integer)
 
 # ---------------------------------------------------------------- patterns (one source)
 
@@ -160,6 +162,13 @@ def _trimmed(text: str) -> str:
     return text.strip(SPACE_CHARACTERS)
 
 
+def _whole_number(value: Any) -> Any:
+    """JSON has one kind of number: 12.0 is the integer 12, as JSON Schema reads it; 12.5 is not."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 # ---------------------------------------------------------------- dates and times as text
 
 
@@ -216,14 +225,20 @@ def pattern_text(pattern: str) -> StringConstraints:
     return StringConstraints(pattern=pattern)
 
 
-def free_text(what: str, longest: int) -> Any:
-    """One line of 1-``longest`` characters, not blank, no control characters; trimmed of spaces."""
-    return Annotated[
-        str,
-        StringConstraints(min_length=1, max_length=longest, pattern=TEXT_PATTERN),
-        explained(text_problem(what, longest)),
-        AfterValidator(_trimmed),
-    ]
+# An integer: "12" and true are mistakes, not twelve; 12.0 is twelve, as JSON Schema reads it.
+WHOLE = BeforeValidator(_whole_number)
+# Free text: trimmed of spaces once it has passed its constraints.
+TRIMMED = AfterValidator(_trimmed)
+
+
+def whole(lowest: int, highest: int = MAX_WHOLE) -> Any:
+    """The bounds of an integer (with ``WHOLE``): strict, in [lowest, highest]."""
+    return Field(strict=True, ge=lowest, le=highest)
+
+
+def one_line(longest: int) -> StringConstraints:
+    """One line of 1-``longest`` characters, not blank, no control characters."""
+    return StringConstraints(min_length=1, max_length=longest, pattern=TEXT_PATTERN)
 
 
 Station = Annotated[
@@ -279,9 +294,9 @@ MaskedCard = Annotated[
         }
     ),
 ]
-Name = free_text("name", 40)
-Reason = free_text("reason", 200)
-Reference = free_text("reference", 64)
+Name = Annotated[str, one_line(40), explained(text_problem("name", 40)), TRIMMED]
+Reason = Annotated[str, one_line(200), explained(text_problem("reason", 200)), TRIMMED]
+Reference = Annotated[str, one_line(64), explained(text_problem("reference", 64)), TRIMMED]
 ServiceDate = Annotated[
     dt.date,
     BeforeValidator(_date_text),
@@ -294,15 +309,14 @@ Timestamp = Annotated[
     AfterValidator(aware),
     WithJsonSchema({"type": "string", "format": "date-time", "pattern": TIME_PATTERN}),
 ]
-# integers are strict: 12.0, "12" or true are mistakes, not twelve
-FenAmount = Annotated[int, Field(strict=True, ge=0)]
-FenDelta = Annotated[int, Field(strict=True)]
-Count = Annotated[int, Field(strict=True, ge=0)]
-PositiveCount = Annotated[int, Field(strict=True, ge=1)]
-# Upper bounds keep every figure inside the store's integer columns and the token.
-Km = Annotated[int, Field(strict=True, ge=0, le=MAX_KM)]
-FarePerKm = Annotated[int, Field(strict=True, ge=1, le=MAX_FARE_FEN_PER_KM)]
-Places = Annotated[int, Field(strict=True, ge=0, le=MAX_PLACES)]
+# Bounds keep every figure inside the store's integer columns, the token and a JSON number.
+FenAmount = Annotated[int, whole(0), WHOLE]
+FenDelta = Annotated[int, whole(-MAX_WHOLE), WHOLE]
+Count = Annotated[int, whole(0), WHOLE]
+PositiveCount = Annotated[int, whole(1), WHOLE]
+Km = Annotated[int, whole(0, MAX_KM), WHOLE]
+FarePerKm = Annotated[int, whole(1, MAX_FARE_FEN_PER_KM), WHOLE]
+Places = Annotated[int, whole(0, MAX_PLACES), WHOLE]
 
 QuotaPurpose = Literal["origin", "station", "common"]
 QuotaShareMode = Literal["none", "route", "group", "stations"]

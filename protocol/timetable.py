@@ -25,6 +25,7 @@ from pydantic import (
 
 from protocol.fields import (
     MAX_STOPS,
+    WHOLE,
     FarePerKm,
     Km,
     Name,
@@ -46,6 +47,7 @@ from protocol.fields import (
     raise_problems,
     repeats,
     when,
+    whole,
 )
 from protocol.ids import SeatClass
 
@@ -64,12 +66,19 @@ class StopSpec(RequestModel):
         return f"stops[{index}] ({self.station})"
 
 
+CoachNumber = Annotated[int, whole(1, 99), WHOLE]
+CoachSeats = Annotated[int, whole(1, 200), WHOLE]
+Percent = Annotated[int, whole(0, 100), WHOLE]
+DaysBefore = Annotated[int, whole(0, 365), WHOLE]
+MinutesBefore = Annotated[int, whole(0, 7 * 24 * 60), WHOLE]
+
+
 class CoachSpec(RequestModel):
     """One coach: its number on the train, its seat class and how many seats it has."""
 
-    coach: Annotated[int, Field(strict=True, ge=1, le=99)]
+    coach: CoachNumber
     seat_class: SeatClass = Field(alias="class")
-    seats: Annotated[int, Field(strict=True, ge=1, le=200)]
+    seats: CoachSeats
 
 
 class ReuseSpec(RequestModel):
@@ -157,9 +166,9 @@ class QuotaSpec(RequestModel):
 class PreallocationSpec(RequestModel):
     """Automatic pre-allocation settings of one train run."""
 
-    share_percent: Annotated[int, Field(strict=True, ge=0, le=100)] = 30
-    opens_days_before: Annotated[int, Field(strict=True, ge=0, le=365)] = 15
-    release_minutes_before: Annotated[int, Field(strict=True, ge=0, le=7 * 24 * 60)] = 120
+    share_percent: Percent = 30
+    opens_days_before: DaysBefore = 15
+    release_minutes_before: MinutesBefore = 120
 
 
 class TrainRunSpec(RequestModel):

@@ -11,7 +11,6 @@ the methods the path has in its ``Allow`` header.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -19,7 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import compile_path
 
 from central.sales.refunds import RefundTooLate
 from protocol.errors import ErrorCode, StationKitError, error_body, status_for
@@ -28,6 +27,7 @@ from protocol.fields import SHOWN_CHARACTERS, shown
 log = logging.getLogger(__name__)
 MAX_PROBLEMS = 5
 MAX_PROBLEM_CHARACTERS = 2000  # a whole timetable's problems fit; a 1 MiB value does not
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
 
 
 def json_response(
@@ -82,16 +82,20 @@ async def _on_http_error(request: Request, exc: StarletteHTTPException) -> Respo
     )
     headers = dict(exc.headers or {})
     if exc.status_code == 405:
-        headers["Allow"] = ", ".join(allowed_methods(request.app.router.routes, request))
+        headers["Allow"] = ", ".join(allowed_methods(request, headers.get("Allow", "")))
     return json_response(error_body(code, str(exc.detail)), exc.status_code, headers)
 
 
-def allowed_methods(routes: Iterable[BaseRoute], request: Request) -> list[str]:
-    """Every method some route of the request's path answers."""
-    methods: set[str] = set()
-    for route in routes:
-        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
-            methods |= route.methods or set()
+def allowed_methods(request: Request, routed: str) -> list[str]:
+    """Every method the request's path has: as the schema describes it, and as routed.
+
+    Starlette names only the methods of the one route it matched (``routed``);
+    a path such as ``/v1/train-runs`` has a route per method.
+    """
+    methods = {method.strip() for method in routed.split(",") if method.strip()}
+    for template, item in request.app.openapi()["paths"].items():
+        if compile_path(template)[0].match(request.scope["path"]):
+            methods |= {method.upper() for method in item if method in HTTP_METHODS}
     return sorted(methods)
 
 

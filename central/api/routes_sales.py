@@ -21,7 +21,7 @@ from central.sales import feed
 from central.writer.commands import Cancel, Change, Command, Hold, Pay, Refund
 from central.writer.once import StoredAnswer
 from protocol.errors import ErrorCode
-from protocol.fields import OrderRef, ServiceDate, Station, TicketRef, Train
+from protocol.fields import MAX_FEED_CURSOR, OrderRef, ServiceDate, Station, TicketRef, Train
 from protocol.messages import (
     AvailabilityResponse,
     ChangeRequest,
@@ -154,7 +154,7 @@ async def get_ticket(request: Request, ticket_id: TicketRef) -> Response:
 async def station_tickets(
     request: Request,
     station: Station,
-    since: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    since: Annotated[int, Query(ge=0, le=MAX_FEED_CURSOR)] = 0,
     limit: Annotated[int, Query(ge=1, le=feed.MAX_PAGE)] = 1000,
 ) -> Response:
     """The station's ticket feed for gates: issued tokens and revocations after ``since``."""

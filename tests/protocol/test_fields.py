@@ -27,8 +27,12 @@ from protocol.fields import (
     SHOWN_CHARACTERS,
     TEXT_PATTERN,
     TIME_PATTERN,
+    Count,
     DeviceId,
+    FenAmount,
+    FenDelta,
     IdNumber,
+    Km,
     MaskedCard,
     Name,
     OrderRef,
@@ -59,6 +63,7 @@ TYPES: dict[str, Any] = {
     "date": ServiceDate,
     "time": Timestamp,
 }
+NUMBERS: dict[str, Any] = {"fen": FenAmount, "delta": FenDelta, "count": Count, "km": Km}
 SEEDS = {
     "station": ["VNP", "BJP"],
     "train": ["G111", "K51", "1461", "G65535", "G65536", "D00001"],
@@ -119,6 +124,25 @@ def test_the_schema_admits_exactly_what_the_type_accepts(kind: str) -> None:
     agree()
     for seed in SEEDS[kind]:
         assert validator.is_valid(seed) == accepted(adapter, seed), (kind, seed)
+
+
+EDGES = [12.0, 12.5, -0.0, 1e30, 2**53, 2**53 - 1, -(2**53), 20_000, 20_001, True, "12", None]
+
+
+@pytest.mark.parametrize("kind", sorted(NUMBERS))
+def test_integers_mean_what_json_schema_means(kind: str) -> None:
+    adapter: TypeAdapter[Any] = TypeAdapter(NUMBERS[kind])
+    validator = jsonschema_rs.validator_for(adapter.json_schema())
+    finite = st.floats(allow_nan=False, allow_infinity=False)
+    values = st.integers() | finite | st.sampled_from(EDGES)
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(value=values)
+    def agree(value: Any) -> None:
+        assert validator.is_valid(value) == accepted(adapter, value), (kind, value)
+
+    agree()
+    assert adapter.validate_json("12.0") == 12 and type(adapter.validate_json("12.0")) is int
 
 
 def test_train_numbers_above_65535_are_outside_the_pattern() -> None:

@@ -160,7 +160,7 @@ def test_timetable_rejects_a_run_loaded_twice() -> None:
         (("stops", 1, "station"), "bbb", "stops.1.station: Value error, station code must be"),
         (("stops", 1, "name"), "   ", "stops.1.name: Value error, name must not be blank"),
         (("stops", 1, "km"), -1, "stops.1.km: Input should be greater than or equal to 0"),
-        (("stops", 1, "km"), 100.0, "stops.1.km: Input should be a valid integer"),
+        (("stops", 1, "km"), 100.5, "stops.1.km: Input should be a valid integer"),
         (
             ("stops", 1, "arrive"),
             "2026-12-01T08:30:00",
