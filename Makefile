@@ -5,8 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Debian packages: the benchmark's load generator; pcscd with the virtual smart-card reader
-# and what pyscard builds with; a CJK font for the unit screens.
-DEB_PACKAGES := wrk pcscd vsmartcard-vpcd swig libpcsclite-dev fonts-wqy-microhei
+# and what pyscard builds with; a CJK font for the unit screens; libusb for USB printers.
+DEB_PACKAGES := wrk pcscd vsmartcard-vpcd swig libpcsclite-dev fonts-wqy-microhei libusb-1.0-0
 APT_STAMP := var/.apt-installed
 
 .PHONY: demo test bench lint typecheck unit deps clean constraints
@@ -44,7 +44,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy .
 
 unit: $(STAMP)
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n auto
 
 test: deps lint unit
 

@@ -18,6 +18,7 @@ from bench import ceiling, engine_bench, http_bench, writer_bench
 from bench.machine import yardstick_ms
 from bench.report import RESULTS_PATH, table, write_results
 from bench.workload import service_date
+from bench.wrk import BenchError, wrk_binary
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, float] = {"bench.loadavg_1m_before": os.getloadavg()[0]}
     try:
         if args.only in (None, "http", "ceiling"):
-            http_bench.wrk_binary()  # fail before the engine part when wrk is missing
+            wrk_binary()  # fail before the engine part when wrk is missing
         if args.only in (None, "engine"):
             print("engine: selling 1,000-seat runs out ...", file=sys.stderr)
             results["bench.yardstick_ms_engine"] = yardstick_ms()
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             print("writer: loading 100 runs, then holds without HTTP ...", file=sys.stderr)
             results["bench.yardstick_ms_writer"] = yardstick_ms()
             results.update(writer_bench.run())
-    except http_bench.BenchError as exc:
+    except BenchError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
     results["bench.total_s"] = time.perf_counter() - started

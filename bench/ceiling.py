@@ -2,7 +2,7 @@
 
 Two apps that answer every sale request with a constant 201 and do nothing
 else are served by the same uvicorn, with the same options, as
-``stationkit central serve``, and driven by the same ``wrk`` script, clients
+``stationkit central serve``, and driven by the same ``wrk`` script (holds), clients
 and duration as the sales benchmark:
 
 - ``fastapi_noop``: a FastAPI route that reads the body and answers. No
@@ -26,7 +26,8 @@ from pathlib import Path
 from fastapi import FastAPI, Request, Response
 from starlette.types import Receive, Scope, Send
 
-from bench.http_bench import CONNECTIONS, DURATION_S, BenchError, cpu_seconds, run_wrk
+from bench.http_bench import CONNECTIONS, DURATION_S, cpu_seconds
+from bench.wrk import BenchError, run_sales
 from central.api.app import NO_TELEMETRY
 from stationkit.processes import free_port, wait_answering
 
@@ -83,12 +84,12 @@ def measure_app(name: str, date: dt.date, seconds: int, workdir: Path) -> dict[s
     process = serve(APPS[name], port, workdir / f"ceiling-{name}.log")
     try:
         before = cpu_seconds(process.pid)
-        report = run_wrk(f"http://127.0.0.1:{port}", "C", seconds, date, latency=False)
+        report = run_sales(f"http://127.0.0.1:{port}", "hold", "C", seconds, date, CONNECTIONS)
         used = cpu_seconds(process.pid) - before
     finally:
         process.terminate()
         process.wait(timeout=15)
-    answered = report.statuses.get(201, 0)
+    answered = report.count("hold", 201)
     if answered == 0 or answered != report.requests:
         raise BenchError(f"{name}: {answered} of {report.requests} requests answered 201")
     return {

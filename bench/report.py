@@ -40,8 +40,9 @@ class Target:
 
 
 TARGETS = (
-    Target("central.http_sales_per_s", "HTTP sales, 16 clients", 3000, True, "/s"),
-    Target("central.http_sale_p99_ms", "HTTP sale p99, 16 clients", 20, False, "ms"),
+    Target("central.http_sales_per_s", "HTTP complete sales, 16 clients", 700, True, "/s"),
+    Target("central.http_sale_to_hold_ratio", "complete sales / holds", 0.5, True, ""),
+    Target("central.availability_http_storm_ratio", "availability p99 storm / idle", 3, False, "x"),
     Target("central.alloc_p99_us", "allocate 1 passenger p99", 10, False, "us"),
     Target("central.availability_p99_us", "availability p99", 20, False, "us"),
     Target("central.od_matrix_ms", "full OD matrix (3 classes)", 2, False, "ms"),

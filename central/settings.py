@@ -11,6 +11,7 @@ import os
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -58,6 +59,10 @@ class CentralSettings(BaseModel):
     refund_minimum_fee_fen: Annotated[int, Field(ge=0)] = 200
     writer_batch: Annotated[int, Field(ge=1, le=1000)] = 64
     housekeeping_seconds: Annotated[float, Field(gt=0, le=3600)] = 5.0
+    enrolment_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 60  # a unit's one-time code
+    # the station feed gates cache: tickets whose validity ended this long ago are left out
+    feed_history_hours: Annotated[int, Field(ge=0, le=24 * 7)] = 6
+    report_timezone: str = "Asia/Shanghai"  # the day of reports (anomalies by station and day)
     # a retry comes within minutes; answers are kept far longer, then forgotten
     idempotency_days: Annotated[int, Field(ge=1, le=365)] = 7
 
@@ -71,8 +76,19 @@ class CentralSettings(BaseModel):
     def checked(self) -> CentralSettings:
         """Cross-field checks pydantic cannot express on one field."""
         for code in self.card_stations:
-            station_code(code)
+            try:
+                station_code(code)
+            except ValueError as exc:
+                raise ValueError(f"card_stations: {exc}") from None
+        self.zone()
         return self
+
+    def zone(self) -> ZoneInfo:
+        """The time zone of report days."""
+        try:
+            return ZoneInfo(self.report_timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"report_timezone: no time zone {self.report_timezone!r}") from exc
 
 
 def load_settings(path: Path | None = None, **overrides: Any) -> CentralSettings:
@@ -92,7 +108,7 @@ def load_settings(path: Path | None = None, **overrides: Any) -> CentralSettings
         key = ".".join(str(part) for part in first["loc"])
         raise SettingsError(f"{where}: [central] {key}: {first['msg']}") from exc
     except ValueError as exc:
-        raise SettingsError(f"{where}: [central] card_stations: {exc}") from exc
+        raise SettingsError(f"{where}: [central] {exc}") from exc
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -4,7 +4,10 @@ Keys live as files in a directory (mode 0600): ``signing-<id>.hex`` holds a
 key's 32-byte seed. The newest key signs; every key stays published in the
 key ring so tickets signed before a rotation still verify at the gates.
 ``holder.secret`` keys the hash of ID numbers used by the real-name rule, so
-the store never holds a raw ID number.
+the store never holds a raw ID number. ``holder-tag.secret`` keys the tags by
+which a gate finds the tickets of an ID card tapped on its reader: that key
+is published to enrolled gates with their feed (a gate must compute tags
+offline), so it is a key of its own, never the real-name secret.
 """
 
 from __future__ import annotations
@@ -18,9 +21,12 @@ from pathlib import Path
 
 from protocol.keys import KeyRing, SigningKey
 from protocol.token import normalise_id_number
+from protocol.units import holder_tag
 
 KEY_FILE_RE = re.compile(r"^signing-(\d{1,3})\.hex$")
 HOLDER_SECRET_FILE = "holder.secret"
+HOLDER_TAG_FILE = "holder-tag.secret"
+HOLDER_TAG_KEY_ID = 1
 MAX_KEY_ID = 255
 
 
@@ -33,7 +39,8 @@ class KeyStore:
         self._keys = self._read_keys()
         if not self._keys:
             self.rotate()
-        self._holder_secret = self._read_or_create_secret()
+        self._holder_secret = self._read_or_create_secret(HOLDER_SECRET_FILE)
+        self.holder_tag_key = self._read_or_create_secret(HOLDER_TAG_FILE)
 
     @property
     def active(self) -> SigningKey:
@@ -59,6 +66,10 @@ class KeyStore:
         normalised = normalise_id_number(id_number).encode()
         return hmac.new(self._holder_secret, normalised, hashlib.sha256).hexdigest()
 
+    def holder_tag(self, id_number: str) -> str:
+        """The tag a gate finds this ID number's tickets by (hex; see ``protocol.units``)."""
+        return holder_tag(self.holder_tag_key, id_number)
+
     def _read_keys(self) -> dict[int, SigningKey]:
         keys = {}
         for path in self.directory.iterdir():
@@ -68,8 +79,8 @@ class KeyStore:
                 keys[key_id] = SigningKey.from_private_hex(key_id, path.read_text().strip())
         return keys
 
-    def _read_or_create_secret(self) -> bytes:
-        path = self.directory / HOLDER_SECRET_FILE
+    def _read_or_create_secret(self, name: str) -> bytes:
+        path = self.directory / name
         if not path.exists():
             _write_private(path, secrets.token_hex(32))
         return bytes.fromhex(path.read_text().strip())

@@ -45,6 +45,11 @@ class ErrorCode(StrEnum):
     TOO_LATE = "too_late"
     NOT_REFUNDABLE = "not_refundable"
     HOLDER_MISMATCH = "holder_mismatch"
+    # devices
+    UNKNOWN_DEVICE = "unknown_device"
+    UNKNOWN_ENROLMENT_CODE = "unknown_enrolment_code"
+    ENROLMENT_CODE_SPENT = "enrolment_code_spent"
+    ENROLMENT_CODE_EXPIRED = "enrolment_code_expired"
     # ticket tokens
     TOKEN_MALFORMED = "malformed"
     TOKEN_BAD_SIGNATURE = "bad_signature"
@@ -66,6 +71,10 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.UNKNOWN_QUOTA: 404,
     ErrorCode.UNKNOWN_ORDER: 404,
     ErrorCode.UNKNOWN_TICKET: 404,
+    ErrorCode.UNKNOWN_DEVICE: 404,
+    ErrorCode.UNKNOWN_ENROLMENT_CODE: 404,
+    ErrorCode.ENROLMENT_CODE_SPENT: 409,
+    ErrorCode.ENROLMENT_CODE_EXPIRED: 409,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.REQUEST_TOO_LARGE: 413,
     ErrorCode.SOLD_OUT: 409,

@@ -152,6 +152,17 @@ def masked_card_problem(text: str) -> str:
     return "card_masked must be digits with '*' masking, e.g. 622848******1234 (4-32 characters)"
 
 
+def masked_card(text: str) -> str:
+    """Validate a masked card number such as ``622848******1234``; refuse anything like a PAN.
+
+    The rule of ``MaskedCard``, for code that holds a plain string (a POS driver's report).
+    """
+    fits = 4 <= len(text) <= 32 and matches(MASKED_CARD_PATTERN, text)
+    if not fits or matches(NOT_MASKED_PATTERN, text):
+        raise ValueError(masked_card_problem(text))
+    return text
+
+
 def _has_mask(text: str) -> str:
     if matches(NOT_MASKED_PATTERN, text):
         raise ValueError("no '*'")

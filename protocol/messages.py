@@ -13,7 +13,7 @@ model's description and refused as ``inconsistent``.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import (
     ConfigDict,
@@ -405,7 +405,9 @@ class DeviceRequest(RequestModel):
 
     device_id: DeviceId
     kind: DeviceKind
-    station: Station | None = None
+    station: Station | None = None  # required for units (gate, tvm) and station channels
+    gate_group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,16}$")
+    direction: Literal["entry", "exit"] | None = None  # a gate fixed to one way; None: both
 
 
 class DeviceCredential(ResponseModel):

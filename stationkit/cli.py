@@ -11,12 +11,16 @@ import contextlib
 import datetime as dt
 import getpass
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from protocol.timetable import TrainRunSpec
 
 DB_OPTION = click.option("--db", "db_url", default=None, help="SQLAlchemy URL of the store.")
 CONFIG_OPTION = click.option(
@@ -26,6 +30,9 @@ CONFIG_OPTION = click.option(
     default=None,
     help="Central settings TOML file.",
 )
+
+DAY_WORDS = {"today": 0, "tomorrow": 1}
+DAYS_AHEAD = re.compile(r"\+(\d{1,3})")
 
 
 class _Commands(click.Group):
@@ -48,6 +55,31 @@ def _explain(exc: Exception) -> str:
     if isinstance(exc, (ValueError, OSError, RuntimeError)):  # ours say what and where
         return _first_line(exc)
     return f"{type(exc).__name__}: {_first_line(exc)}"
+
+
+class ServiceDay(click.ParamType[dt.date | int, Any]):
+    """A service date: ``YYYY-MM-DD``, or days from today (``today``, ``tomorrow``, ``+N``).
+
+    A relative date converts to its number of days; the command knows in
+    which time zone "today" is meant (where the trains run).
+    """
+
+    name = "date"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.date | int:
+        if isinstance(value, (dt.date, int)):
+            return value
+        text = str(value).strip().lower()
+        if text in DAY_WORDS:
+            return DAY_WORDS[text]
+        if matched := DAYS_AHEAD.fullmatch(text):
+            return int(matched.group(1))
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{value!r} is not YYYY-MM-DD, today, tomorrow or +N", param, ctx)
 
 
 @click.group(cls=_Commands)
@@ -95,6 +127,9 @@ def serve(
     settings = _settings(config_path, database_url=db_url, host=host, port=port, workers=workers)
     if writer_process is not None:
         settings = settings.model_copy(update={"writer_process": writer_process})
+    revision = _ready_store(settings.database_url)  # refuses a store not at this layout
+    for line in _serve_banner(settings, revision):
+        click.echo(line, err=True)
     supervisor = WriterProcess(settings) if settings.writer_process else None
     if supervisor is not None:
         socket_path = supervisor.start()
@@ -131,29 +166,56 @@ def writer(socket_path: Path) -> None:
     serve_writer(CentralSettings.model_validate_json(os.environ[SETTINGS_ENV]), socket_path)
 
 
+@central.command()
+@DB_OPTION
+@CONFIG_OPTION
+def migrate(db_url: str | None, config_path: Path | None) -> None:
+    """Upgrade the store to this StationKit's layout (before starting new servers)."""
+    from central.store.database import connect
+    from central.store.migrations import migrate as migrate_store
+
+    engine = connect(_settings(config_path, database_url=db_url).database_url)
+    try:
+        done = migrate_store(engine)
+    finally:
+        engine.dispose()
+    store = engine.url.render_as_string(hide_password=True)
+    if done.before is None:
+        click.echo(f"store {store}: new, laid out at revision {done.after}")
+    elif done.before == done.after and not done.adopted:
+        click.echo(f"store {store}: at revision {done.after} already, nothing to do")
+    else:
+        adopted = f"made before migrations, taken as revision {done.before}; "
+        adopted = adopted if done.adopted else ""
+        click.echo(f"store {store}: {adopted}migrated from revision {done.before} to {done.after}")
+
+
 @central.command("load-timetable")
 @click.argument("path", type=click.Path(path_type=Path, exists=True))
 @DB_OPTION
 @CONFIG_OPTION
 @click.option(
     "--on",
-    "on_date",
-    type=click.DateTime(["%Y-%m-%d"]),
+    "on_day",
+    type=ServiceDay(),
     default=None,
-    help="Move every run to this service date.",
+    help="Move every run to this service date: YYYY-MM-DD, today, tomorrow or +N (days "
+    "from today where the trains run).",
 )
 def load_timetable(
-    path: Path, db_url: str | None, config_path: Path | None, on_date: dt.datetime | None
+    path: Path, db_url: str | None, config_path: Path | None, on_day: dt.date | int | None
 ) -> None:
     """Load a timetable file (JSON list of train runs) into the store."""
     from central.operating.timetable_file import read_timetable
     from central.writer.commands import LoadTrainRun
 
-    runs = read_timetable(path, on_date.date() if on_date else None)
+    on_date = _days_from_today(path, on_day) if isinstance(on_day, int) else on_day
+    runs = read_timetable(path, on_date)
     with _local(config_path, db_url) as central:
         for spec in runs:
             loaded = central.writer.execute_now(LoadTrainRun(spec=spec, actor=_actor()))
             click.echo(f"loaded {spec.train} {spec.date} as run {loaded['run_id']}")
+            _warn_if_departed(spec)
 
 
 @central.command()
@@ -303,3 +365,64 @@ def _run(config_path: Path | None, db_url: str | None, command: Any) -> None:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _days_from_today(path: Path, days: int) -> dt.date:
+    """Today plus ``days`` where the timetable's trains run (its first departure's zone)."""
+    from central.operating.timetable_file import read_timetable
+
+    runs = read_timetable(path)
+    first = runs[0].stops[0].depart if runs else None
+    tz = first.tzinfo if first is not None else None  # none: this machine's zone
+    return dt.datetime.now(tz).date() + dt.timedelta(days=days)
+
+
+def _warn_if_departed(spec: TrainRunSpec) -> None:
+    """Say so when a run loaded has left already: a newcomer's orders would all be too late."""
+    departs = min(stop.depart for stop in spec.stops if stop.depart is not None)
+    if departs <= dt.datetime.now(dt.UTC):
+        click.echo(
+            f"warning: {spec.train} {spec.date} has left already ({departs.isoformat()}): "
+            "nothing of it can be sold; load it --on today, tomorrow, +N or YYYY-MM-DD",
+            err=True,
+        )
+
+
+def _ready_store(url: str) -> str:
+    """The store's revision if it is at this StationKit's layout (a new store is laid out)."""
+    from central.store.database import connect
+    from central.store.migrations import ready
+
+    engine = connect(url)
+    try:
+        return ready(engine)
+    finally:
+        engine.dispose()
+
+
+def _serve_banner(settings: Any, revision: str) -> list[str]:
+    """What ``serve`` says at start: where, which store, which layout; no operator token."""
+    from sqlalchemy.engine import make_url
+
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    store = make_url(settings.database_url).render_as_string(hide_password=True)
+    lines = [
+        f"stationkit central on http://{host}:{settings.port}",
+        f"  store:  {store} (revision {revision}, up to date)",
+        f"  layout: {_layout(settings.writer_process, settings.workers)}",
+    ]
+    if not settings.operator_token:
+        lines.append(
+            "  warning: no operator token (STATIONKIT_OPERATOR_TOKEN or operator_token in the "
+            "settings file): the operator API cannot be used"
+        )
+    return lines
+
+
+def _layout(writer_process: bool, workers: int) -> str:
+    http = f"{workers} HTTP worker process{'es' * (workers > 1)}"
+    if writer_process:
+        return f"split: a writer process and {http}"
+    if workers == 1:
+        return "one process with a writer thread"
+    return f"{http}, each with a writer thread (they take turns on the store)"

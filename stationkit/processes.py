@@ -21,6 +21,16 @@ import httpx
 START_TIMEOUT_S = 30.0
 
 
+CODE_ROOT = Path(__file__).resolve().parents[1]  # the checkout this code runs from
+
+
+def code_path_env() -> dict[str, str]:
+    """The environment with this checkout first on the path, so a child runs the same code
+    (whichever working directory it starts in)."""
+    paths = [str(CODE_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+
+
 def free_port() -> int:
     """A TCP port on the loopback that nothing listens on now."""
     with socket.socket() as sock:
@@ -56,7 +66,11 @@ class CentralProcess:
         """Start the server and wait until it answers /health."""
         if not is_port_free(self.port):
             raise RuntimeError(f"port {self.port} is in use; is another central running?")
-        env = {**os.environ, "STATIONKIT_OPERATOR_TOKEN": self.operator_token, **self.extra_env}
+        env = {
+            **code_path_env(),
+            "STATIONKIT_OPERATOR_TOKEN": self.operator_token,
+            **self.extra_env,
+        }
         command = [
             sys.executable,
             "-m",

@@ -78,10 +78,11 @@ class Access:
 
 
 PUBLIC = Access("public", None)
+GATE_ONLY = Access("a gate", frozenset({"gate"}))
+UNITS = Access("a unit (gate or TVM)", frozenset({"gate", "tvm"}))
 OPERATOR_ONLY = Access("the operator", frozenset({OPERATOR}))
 SELLERS = Access("the operator or a selling channel", frozenset({OPERATOR}) | SELLING_KINDS)
 GATES = Access("the operator or a gate", frozenset({OPERATOR, "gate"}))
-KNOWN = Access("any known caller", frozenset({OPERATOR}) | DEVICE_KINDS)
 
 
 class Authenticator:
@@ -228,11 +229,13 @@ class Routes(APIRouter):
         *,
         access: Access,
         lean: bool = False,
+        keyed: bool = True,
         errors: Iterable[int] = (),
         **kwargs: Any,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Declare a mutation: it needs an Idempotency-Key."""
-        return self._declare(path, "POST", access, True, lean, errors, kwargs)
+        """Declare a mutation; ``keyed`` ones need an Idempotency-Key (others are
+        idempotent by their body: an enrolment, passages by passage id)."""
+        return self._declare(path, "POST", access, keyed, lean, errors, kwargs)
 
     def _declare(
         self,
@@ -248,8 +251,10 @@ class Routes(APIRouter):
         statuses = {413, 422, *errors}
         if not access.is_public:
             statuses |= {401, 403}
-        if mutation:  # the key and the body are read, the writer runs it
-            statuses |= {400, 409, 503}
+        if method == "POST":  # a body or a key is read (400); the writer runs it (503)
+            statuses |= {400, 503}
+        if mutation:  # keyed: the key may come again with another request
+            statuses |= {409}
         extra: dict[str, Any] = {}
         if not access.is_public:
             extra["security"] = [{BEARER_SCHEME: []}]

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.telemetry import TelemetryConfig
 
-from central.api import routes_operator, routes_sales
+from central.api import routes_operator, routes_sales, routes_units
 from central.api.access import BEARER_SCHEME, PUBLIC, Authenticator, Routes
 from central.api.errors import install_error_handlers, json_response
 from central.api.limits import BodyLimit
@@ -53,7 +53,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAP
         app.state.service = svc
         app.state.authenticator = Authenticator(svc.engine, settings.operator_token)
         # What start-up built lives as long as the process: keep it out of the cyclic
-        # collector's full scans, each of which stalled every request for ~60 ms.
+        # collector's full scans, each of which stalls every request while it runs.
         gc.freeze()
         try:
             yield
@@ -72,6 +72,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAP
     app.include_router(health)
     app.include_router(routes_sales.router)
     app.include_router(routes_operator.router)
+    app.include_router(routes_units.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Query, Request, Response
 
-from central.api.access import KNOWN, OPERATOR_ONLY, Routes, caller
+from central.api.access import OPERATOR_ONLY, SELLERS, Routes, caller
 from central.api.routes_sales import answer, read, service
 from central.writer.commands import (
     Adjust,
@@ -49,7 +49,7 @@ async def load_train_run(request: Request, body: TrainRunSpec) -> Response:
     return await operate(request, LoadTrainRun(spec=body, actor=caller(request).name), 201)
 
 
-@router.get("/train-runs", access=KNOWN)
+@router.get("/train-runs", access=SELLERS)
 async def list_train_runs(request: Request, date: ServiceDate | None = None) -> Response:
     """Loaded runs, optionally of one service date."""
     return await read(request, service(request).reads.train_runs, date)
@@ -61,7 +61,7 @@ async def quotas(request: Request, train: Train, date: ServiceDate) -> Response:
     return await read(request, service(request).reads.quotas, train, date)
 
 
-@router.get(RUN + "/od-matrix", access=KNOWN, errors=(404,))
+@router.get(RUN + "/od-matrix", access=SELLERS, errors=(404,))
 async def od_matrix(
     request: Request, train: Train, date: ServiceDate, station: Station | None = None
 ) -> Response:

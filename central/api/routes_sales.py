@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from fastapi import Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from central.api.access import GATES, KNOWN, PUBLIC, SELLERS, AuthError, Principal, Routes, caller
+from central.api.access import GATES, PUBLIC, SELLERS, AuthError, Principal, Routes, caller
 from central.api.errors import json_response
 from central.api.service import CentralService
 from central.sales import feed
@@ -98,7 +98,7 @@ async def create_order(request: Request, body: OrderRequest) -> Response:
     return await sell(request, Hold(order=body), 201)
 
 
-@router.get("/orders/{order_id}", access=KNOWN, errors=(404,), response_model=OrderView)
+@router.get("/orders/{order_id}", access=SELLERS, errors=(404,), response_model=OrderView)
 async def get_order(request: Request, order_id: OrderRef) -> Response:
     """An order with its tickets (tokens once issued)."""
     return await read(request, service(request).reads.order, order_id)
@@ -144,7 +144,7 @@ async def change_ticket(request: Request, ticket_id: TicketRef, body: ChangeRequ
     return await sell(request, Change(ticket_id=ticket_id, change=body))
 
 
-@router.get("/tickets/{ticket_id}", access=KNOWN, errors=(404,), response_model=TicketView)
+@router.get("/tickets/{ticket_id}", access=SELLERS, errors=(404,), response_model=TicketView)
 async def get_ticket(request: Request, ticket_id: TicketRef) -> Response:
     """One ticket and its status."""
     return await read(request, service(request).reads.ticket, ticket_id)

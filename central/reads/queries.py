@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
-from central.operating import audit
+from central.gates import feed as gate_feed
+from central.gates import passages
+from central.operating import audit, devices
 from central.operating.adjustments import quota_summary
 from central.operating.stats import sales_stats
 from central.reads.runs import RunReader
@@ -26,6 +28,7 @@ from central.sales.orders import find_order, order_tickets, order_view
 from central.sales.tickets import ticket_json
 from central.store import tables as t
 from protocol.messages import AvailabilityClass, AvailabilityResponse
+from protocol.units import AnomalyView, DeviceView, FeedPage, UnitProfile
 
 
 class Reads:
@@ -122,6 +125,32 @@ class Reads:
         """Sales by hour, station, channel and OD pair."""
         with self._reading() as conn:
             return sales_stats(conn, date_from, date_to, train).model_dump(mode="json")
+
+    def station_feed(self, station: str, cursor: int, limit: int) -> dict[str, Any]:
+        """A page of the station's gate feed after ``cursor``."""
+        with self._reading() as conn:
+            page = gate_feed.feed_page(conn, self.ctx, station, cursor, limit)
+        return FeedPage.model_validate(page).model_dump(mode="json", by_alias=True)
+
+    def anomalies(self, station: str | None, day: date) -> list[dict[str, Any]]:
+        """Anomalies of one report day (in the report time zone), of a station or all."""
+        start = datetime.combine(day, time(), self.ctx.settings.zone())
+        with self._reading() as conn:
+            found = passages.anomalies(conn, station, start, start + timedelta(days=1))
+        return [AnomalyView.model_validate(a).model_dump(mode="json") for a in found]
+
+    def devices(self) -> list[dict[str, Any]]:
+        """Every registered device and channel."""
+        with self._reading() as conn:
+            found = devices.list_devices(conn)
+        return [DeviceView.model_validate(d).model_dump(mode="json") for d in found]
+
+    def unit(self, device_id: str) -> dict[str, Any]:
+        """A unit's profile as central knows it, with central's time."""
+        with self._reading() as conn:
+            row = conn.execute(select(t.devices).where(t.devices.c.device_id == device_id)).one()
+        profile = devices.unit_profile(row, self.ctx.now())
+        return UnitProfile.model_validate(profile).model_dump(mode="json")
 
     def keys(self) -> dict[str, Any]:
         """Every public key that signs tickets."""

@@ -9,11 +9,13 @@ changed ticket stops opening gates after the next sync of an offline gate.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, or_, select
 
+from central.store import fastsql
 from central.store import tables as t
 from central.store.runs import LoadedRun
 
@@ -22,7 +24,36 @@ MAX_PAGE = 5000
 
 def record_issued(conn: Connection, run: LoadedRun, ticket: Any, token: str, now: datetime) -> None:
     """A ticket was issued with ``token``."""
-    _append(conn, run, ticket, now, kind="issued", token=token)
+    _append(conn, run, ticket, now, kind="issued", token=token, holder_tag=ticket.holder_tag)
+
+
+INSERT_ISSUED = fastsql.Statement(
+    "INSERT INTO ticket_events (at, kind, ticket_id, run_id, board_station, dest_station,"
+    " departs_at, arrives_at, token, holder_tag) VALUES (:at, 'issued', :ticket_id, :run_id,"
+    " :board_station, :dest_station, :departs_at, :arrives_at, :token, :holder_tag)"
+)
+
+
+def record_issued_many(
+    conn: Connection, run: LoadedRun, tickets: Sequence[Any], now: datetime
+) -> None:
+    """Tickets were issued, each with its ``token`` (the payment's path, hand-written SQL)."""
+    at, codes = fastsql.db_time(conn, now), run.info.codes
+    rows = [
+        {
+            "at": at,
+            "ticket_id": ticket.ticket_id,
+            "run_id": run.run_id,
+            "board_station": codes[ticket.board],
+            "dest_station": codes[ticket.dest],
+            "departs_at": fastsql.db_time(conn, ticket.departs_at),
+            "arrives_at": fastsql.db_time(conn, ticket.arrives_at),
+            "token": ticket.token,
+            "holder_tag": ticket.holder_tag,
+        }
+        for ticket in tickets
+    ]
+    fastsql.run_many(conn, INSERT_ISSUED, rows)
 
 
 def record_revoked(

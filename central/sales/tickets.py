@@ -27,6 +27,7 @@ class Holder:
     id_masked: str
     id_key: str
     id_number: str
+    tag: str  # what gates find the holder's tickets by (``protocol.units.holder_tag``)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def ticket_row(
         "id_key": holder.id_key,
         "name_hash": passenger_hash(ticket_id, holder.name).hex(),
         "id_hash": passenger_hash(ticket_id, holder.id_number, is_id_number=True).hex(),
+        "holder_tag": holder.tag,
         "price_fen": price,
         "status": "held",
         "departs_at": departs,

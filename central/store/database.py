@@ -3,9 +3,10 @@
 SQLite runs with ``synchronous=FULL`` so an acknowledged sale survives a
 power cut, and every writing transaction starts with ``BEGIN IMMEDIATE``: the
 write lock is taken up front, so two server processes never both read a stale
-inventory and then write it (readers ask for
-``read_only`` and begin deferred). On PostgreSQL
-the same guarantee comes from locking the train run's row (``SELECT ... FOR UPDATE``).
+inventory and then write it (readers ask for ``read_only`` and begin
+deferred). On PostgreSQL the same guarantee comes from locking the train
+run's row (``SELECT ... FOR UPDATE``). ``open_database`` also makes sure the
+store is at this StationKit's layout (``central.store.migrations``).
 """
 
 from __future__ import annotations
@@ -13,68 +14,42 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
 
-from central.store.tables import metadata, store_schema, train_runs
-
-# The store's layout version; raise it whenever a table changes in a way an
-# older store cannot be used as it is (2: versions moved to run_versions; 3: each
-# seat row keeps its live journeys).
-SCHEMA_VERSION = 3
+from central.store.migrations import ready
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = 64 * 1024
 
 
 def open_database(url: str) -> Engine:
-    """Create an engine for ``url`` and make sure the schema exists."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        engine = _sqlite_engine(url)
-    elif parsed.get_backend_name() == "postgresql":
-        engine = create_engine(
-            parsed.set(drivername="postgresql+psycopg"), pool_size=8, pool_pre_ping=True
-        )
-    else:
-        raise ValueError(
-            f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
-        )
-    metadata.create_all(engine)
+    """An engine on a store at this StationKit's layout; a new, empty store is laid out.
+
+    A store behind or ahead of the layout is refused with
+    ``StoreLayoutError``: only ``stationkit central migrate`` upgrades one.
+    """
+    engine = connect(url)
     try:
-        with engine.begin() as conn:
-            _check_schema(conn, url)
-    except IntegrityError:  # another process stamped the new store meanwhile: check again
-        with engine.begin() as conn:
-            _check_schema(conn, url)
+        ready(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
-class StoreSchemaError(RuntimeError):
-    """The store was laid out by another version of StationKit."""
-
-
-def _check_schema(conn: Connection, url: str) -> None:
-    """Stamp a new store with its layout version; refuse a store of another layout."""
-    found = conn.execute(select(store_schema.c.version)).scalar()
-    if found is None:
-        if conn.execute(select(func.count()).select_from(train_runs)).scalar():
-            found = 1  # made before stores were stamped
-        else:
-            conn.execute(insert(store_schema).values(version=SCHEMA_VERSION))
-            return
-    if found != SCHEMA_VERSION:
-        raise StoreSchemaError(
-            f"the store {make_url(url).render_as_string(hide_password=True)} has layout "
-            f"version {found}; this StationKit needs version {SCHEMA_VERSION}. Load the "
-            "timetable into a new store (there is no migration between these versions)."
+def connect(url: str) -> Engine:
+    """An engine for ``url``, set up for central; the store's layout is not looked at."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    if parsed.get_backend_name() == "postgresql":
+        return create_engine(
+            parsed.set(drivername="postgresql+psycopg"), pool_size=8, pool_pre_ping=True
         )
-
-
-def is_sqlite(engine: Engine) -> bool:
-    """True for the embedded store."""
-    return engine.dialect.name == "sqlite"
+    raise ValueError(
+        f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
+    )
 
 
 def _sqlite_engine(url: str) -> Engine:

@@ -60,6 +60,18 @@ def fetch_one(
     return None if row is None else tuple(row)
 
 
+def fetch_all(
+    conn: Connection, statement: Statement, params: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """Execute a query and return every row as a tuple."""
+    driver = _driver(conn)
+    if isinstance(driver, sqlite3.Connection):
+        return [tuple(row) for row in driver.execute(statement.sql, params).fetchall()]
+    with _cursor(conn) as cursor:
+        cursor.execute(statement.text_for(conn), params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
 def run_many(conn: Connection, statement: Statement, rows: Sequence[Mapping[str, Any]]) -> None:
     """Execute a statement once per row, as one driver call."""
     driver = _driver(conn)
@@ -94,6 +106,15 @@ def db_time(conn: Connection, value: datetime) -> Any:
     if value.tzinfo is UTC:  # the clock's times: each new, so not worth a cache entry
         return _utc_text(value)
     return _local_text(value)
+
+
+def read_time(value: Any) -> datetime:
+    """A time as a driver cursor gives it back (UTC text on SQLite), timezone-aware."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    if not isinstance(value, datetime):
+        raise TypeError(f"not a stored time: {value!r}")
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 def _utc_text(value: datetime) -> str:

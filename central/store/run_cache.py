@@ -1,15 +1,13 @@
-"""This process's cache of train-run inventories.
+"""This process's cache of train-run inventories, for its writer.
 
-Only the writer thread changes the cache (inside its transaction); readers
-take the lock and read. A reader that finds another process has committed a
-newer version asks the writer to catch up first, so availability is exact
-as of the last commit it saw.
+Only the writer (a thread, or the writer process) uses the cache, inside its
+transaction: a run is locked and caught up with the store before a command
+uses it. Queries keep inventories of their own (``central.reads``).
 """
 
 from __future__ import annotations
 
 import gc
-import threading
 from datetime import date
 
 from sqlalchemy import Connection
@@ -31,7 +29,6 @@ class RunCache:
     """Loaded runs by id, and run ids by (train, date)."""
 
     def __init__(self) -> None:
-        self.lock = threading.RLock()
         self._runs: dict[int, LoadedRun] = {}
         self._ids: dict[tuple[str, date], int] = {}
 
@@ -58,16 +55,15 @@ class RunCache:
         if run_id in locked and cached is not None:
             return cached
         version, quota_version = lock_run(conn, run_id)
-        with self.lock:
-            run = load_run(conn, run_id) if cached is None else cached
-            if run is not cached:
-                # A loaded inventory lives for hours: keep its many objects out of the
-                # cyclic collector's scans, whose pauses would stall every sale.
-                gc.freeze()
-            run = catch_up(conn, run, version, quota_version)
-            self._runs[run_id] = run
-            locked.add(run_id)
-            return run
+        run = load_run(conn, run_id) if cached is None else cached
+        if run is not cached:
+            # A loaded inventory lives for hours: keep its many objects out of the
+            # cyclic collector's scans, whose pauses would stall every sale.
+            gc.freeze()
+        run = catch_up(conn, run, version, quota_version)
+        self._runs[run_id] = run
+        locked.add(run_id)
+        return run
 
     @staticmethod
     def begin(conn: Connection) -> None:
@@ -79,9 +75,6 @@ class RunCache:
         """The run as last loaded by this process, if it is."""
         return self._runs.get(run_id)
 
-    def forget_all(self, conn: Connection | None = None) -> None:
-        """Drop every cached inventory (after a failure), and the transaction's marks."""
-        with self.lock:
-            self._runs.clear()
-        if conn is not None:
-            self.begin(conn)
+    def forget_all(self) -> None:
+        """Drop every cached inventory: after a failure they may hold what was rolled back."""
+        self._runs.clear()

@@ -3,7 +3,8 @@
 Every table that holds inventory is keyed by ``run_id`` first, so the seat
 inventory partitions (and shards, on Citus or YugabyteDB) by train run. A
 seat is one row per run whatever the number of stops: its sold segments are a
-bitmask, so a sale writes one seat row.
+bitmask, so a sale writes one seat row. A change here needs a revision in
+``central.store.migrations`` (docs/operations.md says how).
 """
 
 from __future__ import annotations
@@ -53,13 +54,6 @@ run_versions = Table(
     Column("run_id", Integer, ForeignKey("train_runs.run_id"), primary_key=True),
     Column("version", BigInteger, nullable=False, default=0),
     Column("quota_version", BigInteger, nullable=False, default=0),
-)
-
-# One row: the layout version of this store (``central.store.database``).
-store_schema = Table(
-    "store_schema",
-    metadata,
-    Column("version", Integer, primary_key=True, autoincrement=False),
 )
 
 quotas = Table(
@@ -160,6 +154,7 @@ tickets = Table(
     Column("refund_fen", BigInteger),
     Column("replaced_by", String(16)),
     Column("token", Text),
+    Column("holder_tag", String(32)),  # keyed hash gates find a card holder's tickets by
 )
 Index("ix_tickets_holder", tickets.c.id_key, tickets.c.status)
 Index("ix_tickets_order", tickets.c.order_id)
@@ -194,10 +189,66 @@ devices = Table(
     Column("device_id", String(64), primary_key=True),
     Column("kind", String(16), nullable=False),  # tvm, gate, window, agent, internet ...
     Column("station", String(3)),
-    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("token_hash", String(64), unique=True),  # NULL: a unit not enrolled yet
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("gate_group", String(16)),
+    Column("direction", String(5)),  # a gate fixed to entry or exit; NULL: both
+    Column("enrolment_hash", String(64)),  # SHA-256 of the one-time code
+    Column("enrolment_expires_at", UtcDateTime()),
+    Column("enrolled_at", UtcDateTime()),
+    Column("last_seen_at", UtcDateTime()),
+    UniqueConstraint("enrolment_hash", name="uq_devices_enrolment_hash"),
 )
+
+# What gates journaled: every admission, annulment, emergency passage and refusal,
+# once per passage id whatever the retries.
+passages = Table(
+    "passages",
+    metadata,
+    Column("passage_id", String(36), primary_key=True),
+    Column("device_id", String(64), nullable=False),
+    Column("station", String(3), nullable=False),
+    Column("ticket_id", String(16)),
+    Column("direction", String(5), nullable=False),
+    Column("kind", String(10), nullable=False),  # admitted, annulled, emergency, refused
+    Column("reason", String(40)),
+    Column("annuls", String(36)),
+    Column("is_annulled", Boolean, nullable=False, default=False),
+    Column("at", UtcDateTime(), nullable=False),  # the gate's clock
+    Column("central_at", UtcDateTime()),  # the gate's estimate of central's clock
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("mode", String(20), nullable=False),
+    Column("detail", Text, nullable=False),  # JSON
+)
+Index("ix_passages_ticket", passages.c.ticket_id, passages.c.direction)
+
+passage_counts = Table(
+    "passage_counts",
+    metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("direction", String(5), primary_key=True),
+    Column("slot_start", UtcDateTime(), primary_key=True),
+    Column("kind", String(10), primary_key=True),  # admitted, annulled, emergency, refused
+    Column("slot_minutes", Integer, nullable=False),
+    Column("station", String(3), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+)
+
+anomalies = Table(
+    "anomalies",
+    metadata,
+    Column("anomaly_id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("station", String(3), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("ticket_id", String(16)),
+    Column("kind", String(24), nullable=False),
+    Column("passage_id", String(36)),
+    Column("detail", Text, nullable=False),  # JSON
+)
+Index("ix_anomalies_station", anomalies.c.station, anomalies.c.at)
 
 # The station ticket feed: what gates sync. Issued tickets come with their token;
 # refunded or changed ones are revoked, so gates stop opening for them.
@@ -215,6 +266,8 @@ ticket_events = Table(
     Column("departs_at", UtcDateTime(), nullable=False),
     Column("arrives_at", UtcDateTime(), nullable=False),
     Column("token", Text),
+    Column("holder_tag", String(32)),
+    Column("gate_group", String(16)),  # where the train checks in at the boarding station
 )
 Index("ix_events_board", ticket_events.c.board_station, ticket_events.c.event_id)
 Index("ix_events_dest", ticket_events.c.dest_station, ticket_events.c.event_id)

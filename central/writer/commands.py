@@ -19,8 +19,8 @@ from typing import Any, ClassVar, TypedDict
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection
 
-from central.operating import adjustments, audit, housekeeping, presale
-from central.operating.devices import register_device
+from central.gates import passages
+from central.operating import adjustments, audit, devices, housekeeping, presale
 from central.sales import aftersales, orders
 from central.sales.context import SalesContext
 from central.writer.once import StoredAnswer, run_once
@@ -35,6 +35,7 @@ from protocol.messages import (
     StandingAdjustmentRequest,
 )
 from protocol.timetable import TrainRunSpec
+from protocol.units import EnrolmentRequest, PassageUpload
 
 Result = BaseModel | dict[str, Any]
 
@@ -239,7 +240,7 @@ class Release(OnRun):
 
 
 class RegisterDevice(Command):
-    """Register a device or selling channel; its token is in the answer, once."""
+    """Register a unit (its enrolment code in the answer) or a channel (its token), once."""
 
     wire_name = "register_device"
     device: DeviceRequest
@@ -247,8 +248,7 @@ class RegisterDevice(Command):
 
     def run(self, conn: Connection, ctx: SalesContext) -> Result:
         now = ctx.now()
-        body = self.device
-        token = register_device(conn, body.device_id, body.kind, body.station, now)
+        answer = devices.register_device(conn, self.device, now, ctx.settings.enrolment_minutes)
         audit.record(
             conn,
             at=now,
@@ -256,9 +256,53 @@ class RegisterDevice(Command):
             action="device.register",
             run_id=None,
             reason="device registered",
-            detail=body.model_dump(mode="json"),
+            detail=self.device.model_dump(mode="json"),
         )
-        return {"device_id": body.device_id, "token": token}
+        return answer
+
+
+class RevokeDevice(Command):
+    """Withdraw a device's credential for good."""
+
+    wire_name = "revoke_device"
+    device_id: str
+    actor: str
+
+    def run(self, conn: Connection, ctx: SalesContext) -> Result:
+        answer = devices.revoke_device(conn, self.device_id)
+        audit.record(
+            conn,
+            at=ctx.now(),
+            actor=self.actor,
+            action="device.revoke",
+            run_id=None,
+            reason="device revoked",
+            detail={"device_id": self.device_id},
+        )
+        return answer
+
+
+class Enrol(Command):
+    """A unit exchanges its one-time code for its credential (the token's hash)."""
+
+    wire_name = "enrol"
+    enrolment: EnrolmentRequest
+
+    def run(self, conn: Connection, ctx: SalesContext) -> Result:
+        body = self.enrolment
+        return devices.enrol(conn, body.enrolment_code, body.credential_hash, ctx.now())
+
+
+class UploadPassages(Command):
+    """A gate's journal and counts, stored once per passage id; the conflicts found."""
+
+    wire_name = "upload_passages"
+    device_id: str
+    station: str
+    upload: PassageUpload
+
+    def run(self, conn: Connection, ctx: SalesContext) -> Result:
+        return passages.record_upload(conn, self.device_id, self.station, self.upload, ctx.now())
 
 
 class Chores(Command):
@@ -285,6 +329,9 @@ WIRE_NAMES: dict[str, type[Command]] = {
         Preallocate,
         Release,
         RegisterDevice,
+        RevokeDevice,
+        Enrol,
+        UploadPassages,
         Chores,
     )
 }

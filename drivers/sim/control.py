@@ -33,6 +33,7 @@ Message = dict[str, Any]
 Stream = IO[bytes] | io.BufferedIOBase  # a pipe, or a socket's file
 Handler = Callable[[Message], None]
 STOP_TIMEOUT_S = 5.0
+MAX_EVENTS = 20_000  # events a steering end keeps; older ones are forgotten
 
 
 class Control:
@@ -47,7 +48,9 @@ class Control:
         self._in = commands if commands is not None else sys.stdin.buffer
         self._outs: list[Stream] = [events if events is not None else sys.stdout.buffer]
         self._lock = threading.Lock()
+        self._socket_path = socket_path
         self._listener = None if socket_path is None else _listen(socket_path)
+        self._connections: list[socket.socket] = []
 
     def emit(self, event: str, **fields: Any) -> None:
         """Report one event to every listener (safe from any thread)."""
@@ -105,16 +108,43 @@ class Control:
             except Exception as exc:  # a bad command must not stop the simulator
                 self.emit("error", command=message["command"], message=str(exc))
 
+    def close(self) -> None:
+        """Stop serving the socket: hang up every connection and remove the socket file.
+
+        A simulator inside the unit's process (``serve(stdin=False)``) calls
+        this when the unit closes the device, so no thread, descriptor or
+        socket file outlives it. Events still go to the events stream.
+        """
+        listener, self._listener = self._listener, None
+        if listener is None:
+            return
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+        listener.close()
+        with self._lock:
+            connections, self._connections = self._connections, []
+            del self._outs[1:]
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
+        if self._socket_path is not None:
+            self._socket_path.unlink(missing_ok=True)
+
     def _accept(self, handlers: Mapping[str, Handler], lock: threading.Lock) -> None:
-        assert self._listener is not None
-        while True:
+        listener = self._listener
+        while listener is not None:
             try:
-                conn, _ = self._listener.accept()
+                conn, _ = listener.accept()
             except OSError:
                 return
-            stream = conn.makefile("rwb")
             with self._lock:
+                if self._listener is None:  # closed meanwhile
+                    conn.close()
+                    return
+                stream = conn.makefile("rwb")
                 self._outs.append(stream)
+                self._connections.append(conn)
             threading.Thread(
                 target=self._dispatch,
                 args=(self.commands(stream), handlers, lock),
@@ -176,6 +206,14 @@ class _Events:
         with self._seen:
             return [e for e in self._events if event is None or e["event"] == event]
 
+    def _forget_oldest(self) -> None:
+        """Keep memory bounded in a long run (the demo): drop the older half past the cap."""
+        if len(self._events) <= MAX_EVENTS:
+            return
+        cut = MAX_EVENTS // 2
+        del self._events[:cut]
+        self._claimed = {index - cut for index in self._claimed if index >= cut}
+
     def join(self) -> None:
         if self._reader is not None:
             self._reader.join(STOP_TIMEOUT_S)
@@ -190,6 +228,7 @@ class _Events:
                 if isinstance(message, dict) and isinstance(message.get("event"), str):
                     with self._seen:
                         self._events.append(message)
+                        self._forget_oldest()
                         self._seen.notify_all()
         with self._seen:
             self._seen.notify_all()

@@ -10,6 +10,9 @@ the day.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from stationkit.demo.books import Demo, Seller
 from stationkit.demo.client import DemoError, Json
 from stationkit.demo.report import availability_table, say
@@ -40,9 +43,19 @@ def register_devices(demo: Demo) -> None:
     for kind, station in points.items():
         device_id = f"{kind}-{station or 'online'}".lower()
         body = {"device_id": device_id, "kind": kind, "station": station}
-        token = demo.api.post("/v1/devices", body)["token"]
+        registered = demo.api.post("/v1/devices", body)
+        token = registered.get("token") or enrol(demo, registered["enrolment_code"])
         demo.sellers[kind] = Seller(kind, token, station)
         say(f"device   {device_id} registered: {demo.sellers[kind].label(group.run)}")
+
+
+def enrol(demo: Demo, code: str) -> str:
+    """Enrol as a unit does: make a token, send central only its SHA-256 with the code."""
+    token = secrets.token_urlsafe(32)
+    body = {"enrolment_code": code, "credential_hash": hashlib.sha256(token.encode()).hexdigest()}
+    demo.api.post("/v1/enrolments", body)
+    say(f"device   enrolled with its one-time code {code}")
+    return token
 
 
 def preallocation(demo: Demo) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -149,6 +151,32 @@ def loaded(api: Api) -> Api:
         response = api.post("/v1/train-runs", run)
         assert response.status_code == 201, response.text
     return api
+
+
+def device_token(
+    api: Api, device_id: str, kind: str = "tvm", station: str | None = "VNP", **extra: Any
+) -> str:
+    """Register a device or channel and return its bearer token.
+
+    A channel gets its token in the answer; a unit (gate, TVM) gets an
+    enrolment code, and enrols here as a unit does: it makes a token and
+    sends only the token's SHA-256 with the code.
+    """
+    body = {"device_id": device_id, "kind": kind, "station": station, **extra}
+    response = api.post("/v1/devices", body)
+    assert response.status_code == 201, response.text
+    registered = response.json()
+    assert registered["device_id"] == device_id
+    if "token" in registered:
+        return str(registered["token"])
+    token = secrets.token_urlsafe(32)
+    enrolment = {
+        "enrolment_code": registered["enrolment_code"],
+        "credential_hash": hashlib.sha256(token.encode()).hexdigest(),
+    }
+    enrolled = api.client.post("/v1/enrolments", json=enrolment)
+    assert enrolled.status_code == 200, enrolled.text
+    return token
 
 
 def writer_of(api: Api) -> WriterThread:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import Api, FakeClock, demo_runs, tiny_run
+from conftest import Api, FakeClock, demo_runs, device_token, tiny_run
 from fastapi.testclient import TestClient
 
 G = demo_runs()[0]  # G111, 16 stops, classes SW / ZY / ZE, reuse off at VNP
@@ -117,12 +117,7 @@ class DeviceApi(Api):
 
 
 def register(api: Api, device_id: str, kind: str = "tvm", station: str | None = "VNP") -> str:
-    response = api.post("/v1/devices", {"device_id": device_id, "kind": kind, "station": station})
-    assert response.status_code == 201, response.text
-    body = response.json()
-    assert body["device_id"] == device_id
-    token: str = body["token"]
-    return token
+    return device_token(api, device_id, kind, station)
 
 
 # ----------------------------------------------------------------- timetables and auth

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from conftest import Api, FakeClock, demo_runs, writer_of
+from conftest import Api, FakeClock, demo_runs, device_token, writer_of
 from sqlalchemy import select
 
 from central.store import tables as t
@@ -18,7 +18,7 @@ G = demo_runs()[0]
 STOPS = [s["station"] for s in G["stops"]]
 
 
-def order_body(passengers: int = 1, **overrides: Any) -> dict[str, Any]:
+def order_body(passengers: int | list[dict[str, str]] = 1, **overrides: Any) -> dict[str, Any]:
     body = {
         "train": G["train"],
         "date": G["date"],
@@ -27,7 +27,9 @@ def order_body(passengers: int = 1, **overrides: Any) -> dict[str, Any]:
         "class": "ZE",
         "channel": "tvm",
         "station": STOPS[0],
-        "passengers": [
+        "passengers": passengers
+        if isinstance(passengers, list)
+        else [
             {"name": f"旅客{n}", "id_number": f"11010119900101{n:04d}"} for n in range(passengers)
         ],
     }
@@ -79,6 +81,31 @@ def test_hold_answer_is_the_order_view_the_api_documents(loaded: Api) -> None:
         assert held.content == view.model_dump_json(by_alias=True).encode()
         again = loaded.get(f"/v1/orders/{view.order_id}")
         assert again.status_code == 200, again.text
+        assert OrderView.model_validate_json(again.content) == view
+
+
+def test_pay_answer_is_the_order_view_the_api_documents(loaded: Api) -> None:
+    """The payment's answer is built without the model too: byte for byte the model's."""
+    payments = [
+        {"method": "cash", "reference": "R-cash"},
+        {
+            "method": "card",
+            "reference": "R-card",
+            "acquirer": "ICBC",
+            "card_masked": "622848******1234",
+        },
+    ]
+    for n, payment in enumerate(payments):
+        people = [{"name": f"付款{n}{k}", "id_number": f"11010119800101{n}{k:03d}"} for k in (1, 2)]
+        held = loaded.post("/v1/orders", order_body(passengers=people)).json()
+        paid = loaded.post(
+            f"/v1/orders/{held['order_id']}/pay", {**payment, "amount_fen": held["total_fen"]}
+        )
+        assert paid.status_code == 200, paid.text
+        view = OrderView.model_validate_json(paid.content)
+        assert paid.content == view.model_dump_json(by_alias=True).encode()
+        assert view.status == "issued" and all(t.token for t in view.tickets)
+        again = loaded.get(f"/v1/orders/{view.order_id}")
         assert OrderView.model_validate_json(again.content) == view
 
 
@@ -184,22 +211,19 @@ def test_station_feed_carries_tokens_and_revocations(loaded: Api) -> None:
     assert all(e["ticket_id"] != ticket["ticket_id"] for e in elsewhere["events"])
 
 
-def device_token(api: Api, device_id: str, kind: str, station: str | None) -> dict[str, str]:
-    body = {"device_id": device_id, "kind": kind, "station": station}
-    created = api.post("/v1/devices", body)
-    assert created.status_code == 201, created.text
-    return {"Authorization": f"Bearer {created.json()['token']}"}
+def device_auth(api: Api, device_id: str, kind: str, station: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {device_token(api, device_id, kind, station)}"}
 
 
 def test_devices_sell_only_as_registered(loaded: Api) -> None:
-    tvm = device_token(loaded, "tvm-1", "tvm", STOPS[1])
+    tvm = device_auth(loaded, "tvm-1", "tvm", STOPS[1])
     own = order_body(**{"from": STOPS[1], "station": STOPS[1]})
     assert loaded.post("/v1/orders", own, headers=tvm).status_code == 201
     as_internet = order_body(channel="internet", station=None, **{"from": STOPS[1]})
     assert loaded.post("/v1/orders", as_internet, headers=tvm).status_code == 403
     elsewhere = order_body(**{"from": STOPS[2], "station": STOPS[2]})
     assert loaded.post("/v1/orders", elsewhere, headers=tvm).status_code == 403
-    gate = device_token(loaded, "gate-1", "gate", STOPS[1])
+    gate = device_auth(loaded, "gate-1", "gate", STOPS[1])
     refused = loaded.post("/v1/orders", own, headers=gate)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
     assert loaded.client.get(f"/v1/stations/{STOPS[2]}/tickets", headers=gate).status_code == 403
@@ -247,7 +271,7 @@ def test_shared_quota_sells_remote_station_tickets_in_its_group(loaded: Api) -> 
         return int(next(c["seats"] for c in answer["classes"] if c["class"] == quota["class"]))
 
     assert seats_at(sharer) == seats_at(outsider) + quota["seats"]
-    tvm = device_token(loaded, "tvm-sharer", "tvm", sharer)
+    tvm = device_auth(loaded, "tvm-sharer", "tvm", sharer)
     body = order_body(**journey, station=sharer, **{"class": quota["class"]})
     held = loaded.post("/v1/orders", body, headers=tvm)
     assert held.status_code == 201, held.text

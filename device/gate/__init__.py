@@ -1,0 +1,1 @@
+"""The ticket gate: validation rules, the runtime that journals and acts, what its screen shows."""

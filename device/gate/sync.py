@@ -1,0 +1,254 @@
+"""The gate's background sync: pull its station's feed, push its journal, watch the clock.
+
+It never delays a decision: it runs beside the sides on its own store
+connection, and the decision path reads whatever the last committed page
+left. Each feed page is stored whole or not at all, with the cursor that
+covers it, so a crash mid-page fetches the page again and changes nothing
+twice. Tickets whose token does not verify with the page's keys are left out
+and logged (a damaged page never poisons the cache). The journal goes up in
+batches; central dedups by passage id, so a batch resent after a lost answer
+counts nothing twice. When central cannot be reached the gate keeps deciding
+from its cache, and sync retries with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+from dataclasses import dataclass, field
+from functools import partial
+
+import base45
+
+from device.central_link import CentralLink, CentralRefused, CentralUnreachable, Timed
+from device.clock import UnitClock
+from device.events import EventLog
+from device.gate.checker import AFTER_FACT, OPENS_FACT
+from device.profile import SyncSection
+from device.store_thread import StoreThread
+from offline_store.counters import SlotCount
+from offline_store.key_store import HolderTagKey
+from offline_store.passages import Passage, UploadAnswer
+from offline_store.store import UnitStore
+from offline_store.tickets import Revocation, TicketRecord
+from protocol.keys import KeyRing, VerifyKey
+from protocol.token import TokenError, decode_token
+from protocol.units import FeedPage, PassageCount, PassageRecord, PassageUpload
+
+FEED_CURSOR = "station_feed"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncState:
+    """What the gate's health says about its link to central."""
+
+    is_online: bool = False
+    last_success: dt.datetime | None = None
+    last_error: str | None = None
+    failures: int = 0
+    tickets_loaded: int = 0
+    refused_credential: bool = False
+    conflicts: list[dict[str, object]] = field(default_factory=list)
+
+
+class GateSync:
+    """Keeps one gate's store in step with central."""
+
+    def __init__(
+        self,
+        link: CentralLink,
+        store: StoreThread,
+        station: str,
+        settings: SyncSection,
+        clock: UnitClock,
+        events: EventLog,
+    ) -> None:
+        self.link = link
+        self.store = store
+        self.station = station
+        self.settings = settings
+        self.clock = clock
+        self.events = events
+        self.state = SyncState()
+        self.wake = asyncio.Event()  # set to sync at once (maintenance: force a sync)
+
+    async def run(self) -> None:
+        """Sync every ``interval_s`` (backing off while central is away) until cancelled."""
+        while True:
+            delay = await self._round()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=delay)
+            self.wake.clear()
+
+    async def sync_once(self) -> None:
+        """One pull and one push; raises when central cannot be reached or refuses."""
+        await self.pull()
+        await self.push()
+
+    async def _round(self) -> float:
+        try:
+            await self.sync_once()
+        except CentralUnreachable as exc:
+            return self._failed(str(exc))
+        except CentralRefused as exc:
+            self.state.refused_credential = exc.status == 401
+            return self._failed(f"central refused: {exc}")
+        was_offline = not self.state.is_online
+        self.state = SyncState(True, self.clock.local(), None, 0, self.state.tickets_loaded)
+        if was_offline:
+            self.events.emit("sync_online", station=self.station)
+        return self.settings.interval_s
+
+    def _failed(self, why: str) -> float:
+        if self.state.is_online or self.state.failures == 0:
+            self.events.emit("sync_offline", station=self.station, error=why)
+        self.state.is_online = False
+        self.state.last_error = why
+        self.state.failures += 1
+        return backoff_s(self.state.failures, self.settings.backoff_max_s)
+
+    async def pull(self) -> None:
+        """Fetch and store feed pages until central says there is no more."""
+        cursor: int = await self.store.run(_feed_cursor)
+        while True:
+            page, timed = await self.link.feed(self.station, cursor, self.settings.feed_page)
+            self._observe_clock(timed, page.central_time)
+            loaded: int = await self.store.run(partial(store_page, page=page))
+            self.state.tickets_loaded += loaded
+            cursor = page.cursor
+            if not page.more:
+                return
+
+    async def push(self) -> None:
+        """Upload the journal and counters, batch by batch, and record central's answers."""
+        size = self.settings.upload_batch
+        while True:
+            batch: _Batch = await self.store.run(lambda store: _next_batch(store, size))
+            if not batch.passages and not batch.counts:
+                return
+            await self._upload(batch)
+            if len(batch.passages) < size:
+                return
+
+    async def _upload(self, batch: _Batch) -> None:
+        answer, timed = await self.link.upload(batch.upload)
+        self._observe_clock(timed, answer.central_time)
+        conflicts = {c.passage_id: c.model_dump(mode="json") for c in answer.conflicts}
+        answers = [UploadAnswer(p.passage_id, conflicts.get(p.passage_id)) for p in batch.passages]
+        now = self.clock.local()
+        await self.store.run(lambda store: _mark(store, answers, batch.counts, now))
+        for conflict in conflicts.values():
+            self.events.emit("conflict_reported", **conflict)
+
+    def _observe_clock(self, timed: Timed, central_time: dt.datetime) -> None:
+        was_skewed = self.clock.is_skewed
+        self.clock.observe(timed.clock_offset(central_time))
+        if self.clock.is_skewed != was_skewed:
+            offset = self.clock.offset
+            seconds = None if offset is None else round(offset.total_seconds(), 3)
+            self.events.emit("clock_skew", is_skewed=self.clock.is_skewed, offset_s=seconds)
+
+
+def backoff_s(failures: int, most: float) -> float:
+    """Exponential backoff with jitter: 1, 2, 4 ... seconds up to ``most``, each +-25 %."""
+    return min(most, 2.0 ** min(failures - 1, 30)) * random.uniform(0.75, 1.25)
+
+
+def _feed_cursor(store: UnitStore) -> int:
+    return store.cursors.get_int(FEED_CURSOR)
+
+
+def store_page(store: UnitStore, page: FeedPage) -> int:
+    """Store one feed page and its cursor in one transaction; how many tickets it held."""
+    ring = KeyRing(VerifyKey.from_public_hex(k.key_id, k.public_key) for k in page.keys)
+    records = [record for t in page.tickets if (record := _record(t, ring)) is not None]
+    revocations = [
+        Revocation(r.ticket_id, r.reason, r.at, r.arrives_at, r.event_id)  # type: ignore[arg-type]
+        for r in page.revocations
+    ]
+    with store.transaction():
+        store.keys.replace_ring(ring)
+        tag_key = HolderTagKey(page.holder_tag_key_id, bytes.fromhex(page.holder_tag_key))
+        store.keys.set_holder_tag_key(tag_key)
+        store.tickets.upsert(records)
+        store.revocations.record(revocations)
+        store.state.set_fact(OPENS_FACT, page.token_opens_minutes)
+        store.state.set_fact(AFTER_FACT, page.token_after_arrival_minutes)
+        store.cursors.set(FEED_CURSOR, page.cursor)
+    return len(records)
+
+
+def _record(ticket: object, ring: KeyRing) -> TicketRecord | None:
+    """A feed ticket as the cache keeps it, if its token verifies and agrees with it."""
+    try:
+        claims = decode_token(ticket.token, ring)  # type: ignore[attr-defined]
+        return TicketRecord(
+            ticket_id=claims.ticket_id,
+            train=claims.train,
+            service_date=claims.service_date,
+            from_station=claims.from_station,
+            to_station=claims.to_station,
+            departs_at=ticket.departs_at,  # type: ignore[attr-defined]
+            arrives_at=ticket.arrives_at,  # type: ignore[attr-defined]
+            seat_class=claims.seat_class,
+            coach=claims.coach,
+            seat=claims.seat,
+            token=base45.b45decode(ticket.token),  # type: ignore[attr-defined]
+            event_id=ticket.event_id,  # type: ignore[attr-defined]
+            holder_tag=None if not ticket.holder_tag else bytes.fromhex(ticket.holder_tag),  # type: ignore[attr-defined]
+        )
+    except (TokenError, ValueError) as exc:
+        log.error("feed ticket %s left out: %s", getattr(ticket, "ticket_id", "?"), exc)
+        return None
+
+
+@dataclass(frozen=True)
+class _Batch:
+    passages: list[Passage]
+    counts: list[SlotCount]
+    upload: PassageUpload
+
+
+def _next_batch(store: UnitStore, size: int) -> _Batch:
+    passages = store.journal.pending(limit=size)
+    counts = store.counters.pending(limit=size)
+    upload = PassageUpload(
+        passages=[_record_of(p) for p in passages],
+        counts=[
+            PassageCount(
+                slot_start=c.slot_start,
+                slot_minutes=c.slot_minutes,
+                direction=c.direction.value,
+                kind=c.kind.value,
+                count=c.count,
+            )
+            for c in counts
+        ],
+    )
+    return _Batch(passages, counts, upload)
+
+
+def _record_of(passage: Passage) -> PassageRecord:
+    return PassageRecord(
+        passage_id=passage.passage_id,
+        ticket_id=passage.ticket_id,
+        direction=passage.direction.value,
+        kind=passage.kind.value,
+        reason=passage.reason,
+        annuls=passage.annuls,
+        at=passage.unit_time,
+        central_at=passage.central_time,
+        mode=passage.mode.value,
+        detail=passage.detail,
+    )
+
+
+def _mark(
+    store: UnitStore, answers: list[UploadAnswer], counts: list[SlotCount], now: dt.datetime
+) -> None:
+    store.journal.mark_uploaded(answers, now)
+    store.counters.mark_uploaded(counts)

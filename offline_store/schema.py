@@ -1,0 +1,175 @@
+"""The store's schema, as the ordered list of migration steps that builds it.
+
+Version 1 holds what a ticket gate needs: the ticket cache and revocations
+from central's station feed, the verification keys, the passage journal and
+its per-slot counters (the outbox), sync cursors, the device's enrolment and
+the unit's mode and facts. The TVM's sales journal will come as version 2,
+appended below; a step is never edited once shipped, so its SQL is written
+out literally rather than built from the code's enums.
+
+Sizes are chosen for ten million cached tickets on an SD card: ticket ids are
+the integer row id, instants are integers, the token is kept in its 109-byte
+binary form, and the holder-tag index covers only the tickets that carry a tag.
+The arrival index is by day so that a feed page, whose tickets arrive on a
+few days and whose ids grow with the time of sale, extends a few runs of that
+index instead of touching a random page of it per ticket: on a large cache
+that is most of the bytes a page would write. The holder-tag index cannot
+have that locality (tags are hashes) and is the main write cost of a page.
+"""
+
+from __future__ import annotations
+
+from offline_store.connection import APPLICATION_ID
+from offline_store.migrations import Migration
+
+_TICKETS = """
+CREATE TABLE tickets (
+    ticket_id INTEGER PRIMARY KEY,  -- the token's 8-byte id as a signed 64-bit integer
+    event_id INTEGER NOT NULL,      -- the station feed event it came from
+    train TEXT NOT NULL,
+    service_day INTEGER NOT NULL,   -- days since 2000-01-01, as in the token
+    from_station TEXT NOT NULL,
+    to_station TEXT NOT NULL,
+    departs_at INTEGER NOT NULL,    -- seconds since 1970-01-01 UTC
+    arrives_at INTEGER NOT NULL,
+    seat_class TEXT NOT NULL,
+    coach INTEGER,                  -- coach and seat NULL: standing
+    seat INTEGER,
+    key_id INTEGER NOT NULL,
+    holder_tag BLOB,                -- 16 bytes, keyed hash of the holder's ID number
+    token BLOB NOT NULL             -- the signed token, 109 bytes
+)"""
+
+_REVOCATIONS = """
+CREATE TABLE revocations (
+    ticket_id INTEGER PRIMARY KEY,  -- no foreign key: a revocation may come before its ticket
+    event_id INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    revoked_at INTEGER NOT NULL,    -- seconds since 1970-01-01 UTC
+    arrives_at INTEGER NOT NULL     -- the ticket's arrival, to purge both together
+)"""
+
+_KEYS = """
+CREATE TABLE verify_keys (
+    key_id INTEGER PRIMARY KEY CHECK (key_id BETWEEN 0 AND 255),
+    public_key BLOB NOT NULL CHECK (length(public_key) = 32)
+)"""
+
+_HOLDER_TAG_KEY = """
+CREATE TABLE holder_tag_key (
+    slot INTEGER PRIMARY KEY CHECK (slot = 1),
+    key_id INTEGER NOT NULL,
+    key BLOB NOT NULL CHECK (length(key) BETWEEN 1 AND 1024)
+)"""
+
+_PASSAGES = """
+CREATE TABLE passages (
+    seq INTEGER PRIMARY KEY,        -- append order, which is the upload order
+    passage_id TEXT NOT NULL UNIQUE,  -- a UUID: central's idempotency key
+    ticket_id INTEGER,              -- NULL: no ticket (emergency open, unreadable token)
+    direction TEXT NOT NULL CHECK (direction IN ('entry', 'exit')),
+    kind TEXT NOT NULL CHECK (kind IN ('admitted', 'annulled', 'emergency', 'refused')),
+    reason TEXT NOT NULL,
+    unit_time_ms INTEGER NOT NULL,  -- the unit's clock, ms since 1970-01-01 UTC
+    central_time_ms INTEGER,        -- the same instant corrected to central's clock, if known
+    mode TEXT NOT NULL
+        CHECK (mode IN ('in_service', 'flow_control', 'out_of_service', 'emergency_open')),
+    detail TEXT NOT NULL CHECK (json_valid(detail)),
+    annuls TEXT REFERENCES passages (passage_id),  -- the admitted passage an annulment cancels
+    upload_state TEXT NOT NULL DEFAULT 'pending' CHECK (upload_state IN ('pending', 'uploaded')),
+    uploaded_at_ms INTEGER,
+    upload_answer TEXT CHECK (upload_answer IS NULL OR json_valid(upload_answer)),
+    CHECK ((kind = 'annulled') = (annuls IS NOT NULL))
+)"""
+
+_PASSAGE_COUNTS = """
+CREATE TABLE passage_counts (
+    slot_start INTEGER NOT NULL,    -- seconds since 1970-01-01 UTC, a multiple of slot_seconds
+    slot_seconds INTEGER NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('entry', 'exit')),
+    kind TEXT NOT NULL CHECK (kind IN ('admitted', 'annulled', 'emergency', 'refused')),
+    count INTEGER NOT NULL CHECK (count >= 0),
+    uploaded_count INTEGER NOT NULL DEFAULT 0,  -- the count central last acknowledged
+    PRIMARY KEY (slot_start, slot_seconds, direction, kind)
+) WITHOUT ROWID"""
+
+_CURSORS = """
+CREATE TABLE sync_cursors (
+    name TEXT PRIMARY KEY,
+    value NOT NULL CHECK (typeof(value) IN ('integer', 'text'))
+)"""
+
+_IDENTITY = """
+CREATE TABLE device_identity (
+    slot INTEGER PRIMARY KEY CHECK (slot = 1),
+    device_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    station TEXT NOT NULL,
+    central_url TEXT NOT NULL,
+    credential TEXT NOT NULL,       -- the bearer token: why the file is mode 0600
+    enrolled_at_ms INTEGER NOT NULL
+)"""
+
+_MODE = """
+CREATE TABLE unit_mode (
+    slot INTEGER PRIMARY KEY CHECK (slot = 1),
+    mode TEXT NOT NULL
+        CHECK (mode IN ('in_service', 'flow_control', 'out_of_service', 'emergency_open')),
+    changed_at_ms INTEGER NOT NULL
+)"""
+
+_FACTS = """
+CREATE TABLE unit_facts (
+    key TEXT PRIMARY KEY,
+    value NOT NULL CHECK (typeof(value) IN ('integer', 'real', 'text'))
+)"""
+
+_TICKETS_READABLE = """
+CREATE VIEW tickets_readable AS
+SELECT printf('%016x', t.ticket_id) AS ticket_id, t.event_id, t.train,
+       date('2000-01-01', '+' || t.service_day || ' days') AS service_date,
+       t.from_station, t.to_station,
+       datetime(t.departs_at, 'unixepoch') AS departs_utc,
+       datetime(t.arrives_at, 'unixepoch') AS arrives_utc,
+       t.seat_class, t.coach, t.seat, t.key_id, hex(t.holder_tag) AS holder_tag,
+       r.reason AS revoked_reason
+FROM tickets AS t LEFT JOIN revocations AS r ON r.ticket_id = t.ticket_id"""
+
+_PASSAGES_READABLE = """
+CREATE VIEW passages_readable AS
+SELECT seq, passage_id, printf('%016x', ticket_id) AS ticket_id, direction, kind, reason,
+       strftime('%Y-%m-%d %H:%M:%f', unit_time_ms / 1000.0, 'unixepoch') AS unit_time_utc,
+       mode, detail, annuls, upload_state
+FROM passages"""
+
+VERSION_1 = Migration(
+    version=1,
+    summary="gate: ticket cache, revocations, keys, passage journal, counters, unit state",
+    statements=(
+        f"PRAGMA application_id = {APPLICATION_ID}",
+        _TICKETS,
+        "CREATE INDEX tickets_by_holder ON tickets (holder_tag) WHERE holder_tag IS NOT NULL",
+        # by UTC day, not instant: a feed page then adds to the end of a few days' runs
+        # (ticket ids grow with sale time) instead of a page write per ticket
+        "CREATE INDEX tickets_by_arrival_day ON tickets (arrives_at / 86400)",
+        _REVOCATIONS,
+        "CREATE INDEX revocations_by_arrival_day ON revocations (arrives_at / 86400)",
+        _KEYS,
+        _HOLDER_TAG_KEY,
+        _PASSAGES,
+        "CREATE INDEX passages_admitted ON passages (ticket_id, direction) WHERE kind = 'admitted'",
+        "CREATE UNIQUE INDEX passages_annulments ON passages (annuls) WHERE annuls IS NOT NULL",
+        "CREATE INDEX passages_pending ON passages (seq) WHERE upload_state = 'pending'",
+        _PASSAGE_COUNTS,
+        "CREATE INDEX passage_counts_pending ON passage_counts (slot_start)"
+        " WHERE count != uploaded_count",
+        _CURSORS,
+        _IDENTITY,
+        _MODE,
+        _FACTS,
+        _TICKETS_READABLE,
+        _PASSAGES_READABLE,
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (VERSION_1,)
