@@ -32,6 +32,7 @@ from pydantic import (
     WrapValidator,
 )
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypeAliasType
 
 from protocol.ids import (
     ORDER_ID_PATTERN,
@@ -54,13 +55,15 @@ LATEST_YEAR = 2178  # the ticket token counts service days from 2000 up to 2179-
 MAX_VISIBLE_CARD_DIGITS = 10  # first six and last four, as card schemes allow
 SHOWN_CHARACTERS = 40  # a refusal quotes at most this much of a bad value
 MAX_WHOLE = 2**53 - 1  # the largest integer every JSON reader (a JavaScript number) holds exactly
-MAX_FEED_CURSOR = 2**31 - 1  # ticket feed event ids are 32-bit in the store (PostgreSQL integer)
+MAX_INT32 = 2**31 - 1  # the store's integer columns (PostgreSQL integer) hold no more
+MAX_FEED_CURSOR = MAX_INT32  # feed cursors are event ids, 32-bit in the store
 
 # ---------------------------------------------------------------- patterns (one source)
 
 QUOTA_ID_PATTERN = r"^[A-Za-z0-9_-]{1,32}$"
 ID_NUMBER_PATTERN = r"^[0-9A-Za-z]{4,32}$"
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9_.-]{1,64}$"
+GATE_GROUP_PATTERN = r"^[A-Za-z0-9_-]{1,16}$"
 # digits, '*' and spaces with at most ten digits; at least one '*' is stated apart (NOT_MASKED)
 MASKED_CARD_PATTERN = rf"^[* ]*(?:[0-9][* ]*){{0,{MAX_VISIBLE_CARD_DIGITS}}}$"
 NOT_MASKED_PATTERN = r"^[0-9 ]*$"
@@ -282,6 +285,11 @@ DeviceId = Annotated[
     pattern_text(DEVICE_ID_PATTERN),
     explained(quoting("device id must be 1-64 letters, digits, '_', '.' or '-'")),
 ]
+GateGroup = Annotated[
+    str,
+    pattern_text(GATE_GROUP_PATTERN),
+    explained(quoting("gate group must be 1-16 letters, digits, '_' or '-'")),
+]
 # upper-cased, so ``...123x`` and ``...123X`` are one ID; the number is never echoed
 IdNumber = Annotated[
     str,
@@ -328,6 +336,13 @@ PositiveCount = Annotated[int, whole(1), WHOLE]
 Km = Annotated[int, whole(0, MAX_KM), WHOLE]
 FarePerKm = Annotated[int, whole(1, MAX_FARE_FEN_PER_KM), WHOLE]
 Places = Annotated[int, whole(0, MAX_PLACES), WHOLE]
+# Free-form JSON a unit reports (a passage's detail): kept as JSON text, so any string goes;
+# numbers are finite, and integers past 2^53-1 are taken as floats (the store's JSON holds them).
+JsonDetail = TypeAliasType(
+    "JsonDetail",
+    "Annotated[int, whole(-MAX_WHOLE), WHOLE] | Annotated[float, Field(allow_inf_nan=False)]"
+    " | str | bool | list[JsonDetail] | dict[str, JsonDetail] | None",
+)
 
 QuotaPurpose = Literal["origin", "station", "common"]
 QuotaShareMode = Literal["none", "route", "group", "stations"]

@@ -32,6 +32,7 @@ from protocol.fields import (
     DeviceKind,
     FenAmount,
     FenDelta,
+    GateGroup,
     IdNumber,
     MaskedCard,
     Name,
@@ -60,6 +61,8 @@ from protocol.fields import (
 )
 from protocol.ids import SeatClass
 from protocol.timetable import QuotaSpec
+
+UNIT_KINDS = ("gate", "tvm")  # devices that stand at a station (the others are channels)
 
 # ---------------------------------------------------------------- journeys and availability
 
@@ -401,13 +404,24 @@ class KeysResponse(ResponseModel):
 
 
 class DeviceRequest(RequestModel):
-    """Register a device or selling channel (a TVM, a gate, a ticket window ...)."""
+    """Register a device or selling channel (a TVM, a gate, a ticket window ...).
+
+    A unit (``gate``, ``tvm``) belongs to a station: ``station`` is required for it.
+    """
+
+    model_config = all_of(when("kind", UNIT_KINDS, present("station"), {}))
 
     device_id: DeviceId
     kind: DeviceKind
     station: Station | None = None  # required for units (gate, tvm) and station channels
-    gate_group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,16}$")
+    gate_group: GateGroup | None = None
     direction: Literal["entry", "exit"] | None = None  # a gate fixed to one way; None: both
+
+    @model_validator(mode="after")
+    def _check_station(self) -> Self:
+        if self.kind in UNIT_KINDS and self.station is None:
+            raise_problems([f"a {self.kind} belongs to a station: give its station"])
+        return self
 
 
 class DeviceCredential(ResponseModel):

@@ -32,6 +32,7 @@ from protocol.messages import (
     StandingAdjustmentRequest,
 )
 from protocol.timetable import TrainRunSpec
+from protocol.units import EnrolmentCode
 
 router = Routes(prefix="/v1")
 RUN = "/train-runs/{train}/{date}"
@@ -127,7 +128,7 @@ async def stats(
     lean=True,
     errors=(409,),
     status_code=201,
-    response_model=DeviceCredential,
+    response_model=DeviceCredential | EnrolmentCode,  # a channel's token, or a unit's code
 )
 async def create_device(request: Request, body: DeviceRequest) -> Response:
     """Register a device or channel; its bearer token is in the answer, once."""

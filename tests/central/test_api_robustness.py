@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import OPERATOR_TOKEN, Api, FakeClock, demo_runs, tiny_run
+from conftest import OPERATOR_TOKEN, Api, FakeClock, demo_runs, device_token, tiny_run
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -177,6 +177,7 @@ class Server:
     held_for_cancel: str
     ticket_for_refund: str
     ticket_for_change: dict[str, Any]
+    gate_token: str
     last: dict[str, Any] = field(default_factory=dict)
 
     def snapshot(self) -> dict[str, Any]:
@@ -282,6 +283,7 @@ def _serve(url: str, tmp: Path) -> Iterator[Server]:
             held_for_cancel=orders[1]["order_id"],
             ticket_for_refund=orders[2]["tickets"][0]["ticket_id"],
             ticket_for_change=change_ticket,
+            gate_token=device_token(api, "gate-fuzz", "gate", "VNP"),
         )
         srv.last = srv.snapshot()
         yield srv
@@ -497,6 +499,46 @@ def test_devices(server: Server, body: Any) -> None:
     fuzz_post(server, "/v1/devices", body)
 
 
+ENROLMENT = {"enrolment_code": "ABCD-EFGH", "credential_hash": "0" * 64}
+PASSAGES = {
+    "passages": [
+        {
+            "passage_id": "00000000-0000-4000-8000-000000000000",
+            "ticket_id": "0123456789abcdef",
+            "direction": "entry",
+            "kind": "refused",
+            "reason": "malformed",
+            "at": "2026-11-25T12:00:00+08:00",
+            "mode": "normal",
+            "detail": {"scan": "W50E\r\n", "tries": 2, "nested": [1.5, None, True]},
+        }
+    ],
+    "counts": [
+        {
+            "slot_start": "2026-11-25T12:00:00+08:00",
+            "slot_minutes": 15,
+            "direction": "entry",
+            "kind": "refused",
+            "count": 1,
+        }
+    ],
+}
+
+
+@FUZZ
+@given(body=bodies(ENROLMENT))
+def test_enrolments(server: Server, body: Any) -> None:
+    fuzz_post(server, "/v1/enrolments", body)
+
+
+@FUZZ
+@given(body=bodies(PASSAGES))
+def test_passages(server: Server, body: Any) -> None:
+    gate = {"Authorization": f"Bearer {server.gate_token}"}
+    response = exchange(server, lambda: post_json(server, "/v1/passages", body, **gate))
+    assert response.status_code in (200, 400, 422), response.text
+
+
 # ----------------------------------------------------------------- GET routes
 # Reads never change the store, so the store is compared once around each whole run.
 
@@ -602,6 +644,9 @@ POST_PATHS = [
     "/v1/train-runs/G111/2026-12-01/standing",
     "/v1/train-runs/G111/2026-12-01/preallocation",
     "/v1/train-runs/G111/2026-12-01/release",
+    "/v1/enrolments",
+    "/v1/passages",
+    "/v1/devices/gate-x/revoke",
 ]
 CONTENT_TYPES = [
     None,
@@ -708,6 +753,12 @@ CONTRACT = {
     "/v1/audit": {"get"},
     "/v1/devices": {"post"},
     "/v1/stations/{station}/tickets": {"get"},
+    "/v1/stations/{station}/feed": {"get"},
+    "/v1/enrolments": {"post"},
+    "/v1/passages": {"post"},
+    "/v1/units/me": {"get"},
+    "/v1/devices/{device_id}/revoke": {"post"},
+    "/v1/anomalies": {"get"},
 }
 
 

@@ -51,6 +51,7 @@ from protocol.messages import (
     StandingAdjustmentRequest,
 )
 from protocol.timetable import TrainRunSpec
+from protocol.units import EnrolmentRequest, PassageUpload
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -72,6 +73,8 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     f"POST {RUN}/standing": StandingAdjustmentRequest,
     f"POST {RUN}/preallocation": PreallocationRunRequest,
     "POST /v1/devices": DeviceRequest,
+    "POST /v1/enrolments": EnrolmentRequest,
+    "POST /v1/passages": PassageUpload,
 }
 # Operations a schema-valid request may be refused by with 422: rules between values in the
 # body (BODY_MODELS' descriptions) or a journey the loaded timetable cannot make (bad_journey).
