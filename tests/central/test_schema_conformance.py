@@ -25,6 +25,7 @@ This module is also the hooks module of the schemathesis run
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import subprocess
@@ -87,6 +88,7 @@ REFUSED_BY_UNSTATED_RULES = [
     f"POST {RUN}/standing",
     f"POST {RUN}/preallocation",
 ]
+GATE_OPERATIONS = ["POST /v1/passages", "GET /v1/units/me"]
 UNSTATED_CODES = {"bad_journey"}  # 422 codes that depend on the stored timetable, not the schema
 
 
@@ -129,9 +131,10 @@ def _error_kinds(operation: str, body: Any) -> set[str]:
 # ----------------------------------------------------------------- the run
 
 
-def schemathesis_config(day: dt.date, stations: list[str]) -> str:
+def schemathesis_config(day: dt.date, stations: list[str], gate_token: str) -> str:
     """The run's configuration: auth, case budget, checks, and values that reach the timetable."""
     names = ", ".join(f'"{name}"' for name in REFUSED_BY_UNSTATED_RULES)
+    gates = ", ".join(f'"{name}"' for name in GATE_OPERATIONS)
     codes = ", ".join(f'"{code}"' for code in stations)
     return f"""
 headers = {{ Authorization = "Bearer {TOKEN}" }}
@@ -173,6 +176,11 @@ stations = {{ values = [{codes}] }}
 [[operations]]
 include-name = [{names}]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
+
+# What only a unit may call is called as a gate of the demo's first station.
+[[operations]]
+include-name = [{gates}]
+headers = {{ Authorization = "Bearer {gate_token}" }}
 """
 
 
@@ -189,6 +197,21 @@ def load_demo(base_url: str, day: dt.date) -> list[str]:
         assert answer.status_code == 201, answer.text
         stations += [stop.station for stop in run.stops if stop.station not in stations]
     return stations
+
+
+def enrolled_gate(base_url: str, station: str) -> str:
+    """Register a gate at ``station`` and enrol it as a unit does; its bearer token."""
+    operator = {"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": uuid.uuid4().hex}
+    body = {"device_id": "gate-schemathesis", "kind": "gate", "station": station}
+    code = httpx.post(f"{base_url}/v1/devices", json=body, headers=operator).json()
+    token = uuid.uuid4().hex
+    proof = {"enrolment_code": code["enrolment_code"], "credential_hash": sha256(token)}
+    assert httpx.post(f"{base_url}/v1/enrolments", json=proof).status_code == 200
+    return token
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def run_schemathesis(base_url: str, config: Path) -> subprocess.CompletedProcess[str]:
@@ -220,7 +243,9 @@ def test_schemathesis_finds_nothing(kind: str, tmp_path: Path) -> None:
         server.start()
         try:
             config = tmp_path / "schemathesis.toml"
-            config.write_text(schemathesis_config(day, load_demo(server.url, day)))
+            stations = load_demo(server.url, day)
+            gate = enrolled_gate(server.url, stations[0])
+            config.write_text(schemathesis_config(day, stations, gate))
             started = time.monotonic()
             result = run_schemathesis(server.url, config)
             took = time.monotonic() - started
