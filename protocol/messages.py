@@ -416,12 +416,7 @@ class DeviceRequest(RequestModel):
     station: Station | None = None  # required for units (gate, tvm) and station channels
     gate_group: GateGroup | None = None
     direction: Literal["entry", "exit"] | None = None  # a gate fixed to one way; None: both
-
-    @model_validator(mode="after")
-    def _check_station(self) -> Self:
-        if self.kind in UNIT_KINDS and self.station is None:
-            raise_problems([f"a {self.kind} belongs to a station: give its station"])
-        return self
+    # central checks the station when it registers (after a device that exists already: 409)
 
 
 class DeviceCredential(ResponseModel):
