@@ -19,10 +19,20 @@ TrainNumber = NewType("TrainNumber", str)
 TicketId = NewType("TicketId", str)
 OrderId = NewType("OrderId", str)
 
-STATION_CODE_RE = re.compile(r"^[A-Z]{3}$")
-TRAIN_NUMBER_RE = re.compile(r"^([A-Z]?)([0-9]{1,5})$")
+# The patterns as JSON Schema states them (ECMA-262 regexes that Python and Rust read alike);
+# protocol.fields builds the wire types from them, so the API refuses what its schema refuses.
+STATION_PATTERN = r"^[A-Z]{3}$"
+# an optional capital letter, then 1-5 digits whose value is at most 65535 (the token's 16 bits)
+TRAIN_PATTERN = (
+    r"^[A-Z]?(?:[0-9]{1,4}|[0-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$"
+)
+TICKET_ID_PATTERN = r"^[0-9a-f]{16}$"
+ORDER_ID_PATTERN = r"^[0-9a-f]{24}$"
+
+STATION_CODE_RE = re.compile(STATION_PATTERN)
+TRAIN_NUMBER_RE = re.compile(r"^([A-Z]?)([0-9]{1,5})$")  # splits prefix and number
 TICKET_ID_BYTES = 8
-TICKET_ID_RE = re.compile(r"^[0-9a-f]{16}$")
+TICKET_ID_RE = re.compile(TICKET_ID_PATTERN)
 
 
 class SeatClass(StrEnum):

@@ -5,12 +5,14 @@ timetable's are in ``protocol.timetable``), so both sides reject the same bad
 input with the same words. The keyword-like fields travel as ``class``,
 ``from`` and ``to`` (Python names ``seat_class``, ``from_station``,
 ``to_station``); ``model_dump()`` writes the wire names. Validation messages
-never echo ID numbers or card numbers.
+never echo ID numbers or card numbers. Conditional fields (a card payment's
+``acquirer``, a selling station for station channels) are stated in the JSON
+schema with ``if``/``then``; rules between values it cannot state are in each
+model's description and refused as ``inconsistent``.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal, Self
 
 from pydantic import (
@@ -26,12 +28,15 @@ from protocol.fields import (
     STATION_CHANNELS,
     Channel,
     Count,
+    DeviceId,
     DeviceKind,
     FenAmount,
     FenDelta,
+    GateGroup,
     IdNumber,
     MaskedCard,
     Name,
+    OrderRef,
     OrderStatus,
     PaymentMethod,
     Places,
@@ -41,18 +46,23 @@ from protocol.fields import (
     Reference,
     RequestModel,
     ResponseModel,
+    ServiceDate,
     Station,
     TicketRef,
     Timestamp,
     Train,
+    absent,
+    all_of,
+    present,
+    raise_inconsistencies,
     raise_problems,
     repeats,
+    when,
 )
-from protocol.ids import (
-    OrderId,
-    SeatClass,
-)
+from protocol.ids import SeatClass
 from protocol.timetable import QuotaSpec
+
+UNIT_KINDS = ("gate", "tvm")  # devices that stand at a station (the others are channels)
 
 # ---------------------------------------------------------------- journeys and availability
 
@@ -64,17 +74,20 @@ def _journey_problems(from_station: str, to_station: str) -> list[str]:
 
 
 class JourneySpec(RequestModel):
-    """A journey on one train run: train, service date, from, to and seat class."""
+    """A journey on one train run: train, service date, from, to and seat class.
+
+    Not stated by the schema: ``from`` and ``to`` differ.
+    """
 
     train: Train
-    date: dt.date
+    date: ServiceDate
     from_station: Station = Field(alias="from")
     to_station: Station = Field(alias="to")
     seat_class: SeatClass = Field(alias="class")
 
     @model_validator(mode="after")
     def _check_journey(self) -> Self:
-        raise_problems(_journey_problems(self.from_station, self.to_station))
+        raise_inconsistencies(_journey_problems(self.from_station, self.to_station))
         return self
 
 
@@ -91,7 +104,7 @@ class AvailabilityResponse(ResponseModel):
     """What is left on a train run between two stops."""
 
     train: Train
-    date: dt.date
+    date: ServiceDate
     from_station: Station = Field(alias="from")
     to_station: Station = Field(alias="to")
     classes: list[AvailabilityClass]
@@ -110,10 +123,18 @@ class PassengerSpec(RequestModel):
 
 
 class OrderRequest(JourneySpec):
-    """Hold seats for 1-5 passengers on one journey; the order is then paid or expires."""
+    """Hold seats for 1-5 passengers on one journey; the order is then paid or expires.
+
+    ``station`` (the selling station) is required for the channels window, tvm and
+    agent. Not stated by the schema: ``from`` and ``to`` differ; no ID number twice
+    (letters compared upper-cased).
+    """
 
     # the outermost model decides whether errors echo input, and passengers carry ID numbers
-    model_config = ConfigDict(hide_input_in_errors=True)
+    model_config = ConfigDict(
+        hide_input_in_errors=True,
+        **all_of(when("channel", STATION_CHANNELS, present("station"), {})),
+    )
 
     passengers: list[PassengerSpec] = Field(min_length=1, max_length=MAX_PASSENGERS)
     channel: Channel
@@ -121,18 +142,18 @@ class OrderRequest(JourneySpec):
 
     @model_validator(mode="after")
     def _check_order(self) -> Self:
-        problems: list[str] = []
         if self.channel in STATION_CHANNELS and self.station is None:
-            problems.append(
-                f"station (the selling station) is required for channel {self.channel!r}"
+            raise_problems(
+                [f"station (the selling station) is required for channel {self.channel!r}"]
             )
         # one ID may not hold two tickets for overlapping journeys; the ID stays out of the text
         ids = (passenger.id_number for passenger in self.passengers)
-        problems += [
-            f"passengers[{index}]: same ID number as passengers[{first}]"
-            for index, first in repeats(ids)
-        ]
-        raise_problems(problems)
+        raise_inconsistencies(
+            [
+                f"passengers[{index}]: same ID number as passengers[{first}]"
+                for index, first in repeats(ids)
+            ]
+        )
         return self
 
 
@@ -147,7 +168,7 @@ class TicketView(ResponseModel):
     status: str
     token: str | None = None
     train: Train
-    date: dt.date
+    date: ServiceDate
     from_station: Station = Field(alias="from")
     to_station: Station = Field(alias="to")
     seat_class: SeatClass = Field(alias="class")
@@ -155,9 +176,15 @@ class TicketView(ResponseModel):
 
 
 class PaymentRequest(RequestModel):
-    """Pay a held order in one go: one method, the whole amount, no split."""
+    """Pay a held order in one go: one method, the whole amount, no split.
 
-    model_config = ConfigDict(hide_input_in_errors=True)  # may carry card data
+    With ``method`` card, ``acquirer`` is required; ``card_masked`` is only sent with card.
+    """
+
+    model_config = ConfigDict(
+        hide_input_in_errors=True,  # may carry card data
+        **all_of(when("method", ["card"], present("acquirer"), absent("card_masked"))),
+    )
 
     method: PaymentMethod
     amount_fen: FenAmount
@@ -193,7 +220,7 @@ class PaymentView(ResponseModel):
 class OrderView(ResponseModel):
     """An order, its tickets and, once paid, its payment."""
 
-    order_id: OrderId
+    order_id: OrderRef
     status: OrderStatus
     expires_at: Timestamp  # when a held order lets its seats go
     tickets: list[TicketView]
@@ -217,6 +244,7 @@ class ChangeRequest(JourneySpec):
 
     The holder's ID number is asked again: it proves the holder is present,
     and the new ticket's token is bound to it (central keeps no raw ID numbers).
+    Not stated by the schema: ``from`` and ``to`` differ.
     """
 
     model_config = ConfigDict(hide_input_in_errors=True)
@@ -239,7 +267,9 @@ class ChangeResponse(ResponseModel):
 class AdjustmentRequest(RequestModel):
     """Move seats between quotas (席位临时调整).
 
-    ``to_quota`` may name a new quota, described by ``new_quota``.
+    ``to_quota`` may name a new quota, described by ``new_quota``. Not stated by
+    the schema: ``from_quota`` and ``to_quota`` differ; ``new_quota.quota`` equals
+    ``to_quota`` and ``new_quota.seats`` equals ``seats``.
     """
 
     from_quota: QuotaId
@@ -261,7 +291,7 @@ class AdjustmentRequest(RequestModel):
                 f"new_quota.seats ({new.seats}) must equal seats ({self.seats}): "
                 "a new quota holds exactly the seats moved into it"
             )
-        raise_problems(problems)
+        raise_inconsistencies(problems)
         return self
 
 
@@ -274,7 +304,10 @@ class StandingAdjustmentRequest(RequestModel):
 
 
 class ForecastEntry(RequestModel):
-    """Forecast passengers of one origin-destination pair and class."""
+    """Forecast passengers of one origin-destination pair and class.
+
+    Not stated by the schema: ``from`` and ``to`` differ.
+    """
 
     from_station: Station = Field(alias="from")
     to_station: Station = Field(alias="to")
@@ -283,12 +316,15 @@ class ForecastEntry(RequestModel):
 
     @model_validator(mode="after")
     def _check_journey(self) -> Self:
-        raise_problems(_journey_problems(self.from_station, self.to_station))
+        raise_inconsistencies(_journey_problems(self.from_station, self.to_station))
         return self
 
 
 class PreallocationRunRequest(RequestModel):
-    """Run automatic pre-allocation now; without a forecast central uses its sales statistics."""
+    """Run automatic pre-allocation now; without a forecast central uses its sales statistics.
+
+    Not stated by the schema: each (from, to, class) at most once in ``forecast``.
+    """
 
     forecast: list[ForecastEntry] | None = None
 
@@ -300,7 +336,7 @@ class PreallocationRunRequest(RequestModel):
             f"forecast[{index}]: same from, to and class as forecast[{first}]"
             for index, first in repeats(keys)
         ]
-        raise_problems(problems)
+        raise_inconsistencies(problems)
         return forecast
 
 
@@ -312,7 +348,7 @@ class AuditRecord(ResponseModel):
     actor: str
     action: str
     train: Train | None = None
-    date: dt.date | None = None
+    date: ServiceDate | None = None
     reason: str | None = None
     detail: dict[str, JsonValue] = Field(default_factory=dict)
 
@@ -368,13 +404,19 @@ class KeysResponse(ResponseModel):
 
 
 class DeviceRequest(RequestModel):
-    """Register a device or selling channel (a TVM, a gate, a ticket window ...)."""
+    """Register a device or selling channel (a TVM, a gate, a ticket window ...).
 
-    device_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    A unit (``gate``, ``tvm``) belongs to a station: ``station`` is required for it.
+    """
+
+    model_config = all_of(when("kind", UNIT_KINDS, present("station"), {}))
+
+    device_id: DeviceId
     kind: DeviceKind
     station: Station | None = None  # required for units (gate, tvm) and station channels
-    gate_group: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,16}$")
+    gate_group: GateGroup | None = None
     direction: Literal["entry", "exit"] | None = None  # a gate fixed to one way; None: both
+    # central checks the station when it registers (after a device that exists already: 409)
 
 
 class DeviceCredential(ResponseModel):

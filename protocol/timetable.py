@@ -3,7 +3,11 @@
 Stops with times and km, coaches and seat classes, standing places, fares per
 km, the seat reuse policy, quotas with their sharing, station groups and the
 pre-allocation settings. Validation reports every problem at once and says
-where it is (``stops[3] (JGK): ...``, ``quotas[1] (jinan_ze): ...``).
+where it is (``stops[3] (JGK): ...``, ``quotas[1] (jinan_ze): ...``). What
+JSON Schema can state is in the schema (conditional fields with ``if``/``then``);
+the rules between values it cannot state (distances rising, times in order,
+references to stops, quotas within the seats) are listed in each model's
+description and refused as ``inconsistent``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pydantic import (
 
 from protocol.fields import (
     MAX_STOPS,
+    WHOLE,
     FarePerKm,
     Km,
     Name,
@@ -35,13 +40,16 @@ from protocol.fields import (
     Station,
     Timestamp,
     Train,
+    absent,
+    all_of,
+    present,
+    raise_inconsistencies,
     raise_problems,
     repeats,
+    when,
+    whole,
 )
-from protocol.ids import (
-    SeatClass,
-    StationCode,
-)
+from protocol.ids import SeatClass
 
 
 class StopSpec(RequestModel):
@@ -58,12 +66,19 @@ class StopSpec(RequestModel):
         return f"stops[{index}] ({self.station})"
 
 
+CoachNumber = Annotated[int, whole(1, 99), WHOLE]
+CoachSeats = Annotated[int, whole(1, 200), WHOLE]
+Percent = Annotated[int, whole(0, 100), WHOLE]
+DaysBefore = Annotated[int, whole(0, 365), WHOLE]
+MinutesBefore = Annotated[int, whole(0, 7 * 24 * 60), WHOLE]
+
+
 class CoachSpec(RequestModel):
     """One coach: its number on the train, its seat class and how many seats it has."""
 
-    coach: Annotated[int, Field(strict=True, ge=1, le=99)]
+    coach: CoachNumber
     seat_class: SeatClass = Field(alias="class")
-    seats: Annotated[int, Field(strict=True, ge=1, le=200)]
+    seats: CoachSeats
 
 
 class ReuseSpec(RequestModel):
@@ -74,11 +89,27 @@ class ReuseSpec(RequestModel):
     max_splits: PositiveCount | None = None  # None = multiple reuse, 1 = one-time reuse
 
 
+_NOT_SHARED = {"mode": {"const": "none"}}
+
+
 class ShareSpec(RequestModel):
-    """With whom a quota is shared: nobody, the whole route, a station group or listed stations."""
+    """With whom a quota is shared: nobody, the whole route, a station group or listed stations.
+
+    ``group`` is given with mode group only; ``stations`` (not empty) with mode stations only.
+    """
+
+    model_config = all_of(
+        when("mode", ["group"], present("group"), absent("group")),
+        when(
+            "mode",
+            ["stations"],
+            {"required": ["stations"], "properties": {"stations": {"minItems": 1}}},
+            {"properties": {"stations": {"maxItems": 0}}},
+        ),
+    )
 
     mode: QuotaShareMode = "none"
-    group: str | None = None
+    group: QuotaId | None = None  # a name in the run's groups
     stations: list[Station] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -97,7 +128,15 @@ class ShareSpec(RequestModel):
 
 
 class QuotaSpec(RequestModel):
-    """A quota (票额): seats of one class set aside for a purpose, maybe restricted and shared."""
+    """A quota (票额): seats of one class set aside for a purpose, maybe restricted and shared.
+
+    ``station`` is given with purpose station only; a common quota is not shared.
+    """
+
+    model_config = all_of(
+        when("purpose", ["station"], present("station"), absent("station")),
+        when("purpose", ["common"], {"properties": {"share": {"properties": _NOT_SHARED}}}, {}),
+    )
 
     quota: QuotaId
     seat_class: SeatClass = Field(alias="class")
@@ -127,13 +166,23 @@ class QuotaSpec(RequestModel):
 class PreallocationSpec(RequestModel):
     """Automatic pre-allocation settings of one train run."""
 
-    share_percent: Annotated[int, Field(strict=True, ge=0, le=100)] = 30
-    opens_days_before: Annotated[int, Field(strict=True, ge=0, le=365)] = 15
-    release_minutes_before: Annotated[int, Field(strict=True, ge=0, le=7 * 24 * 60)] = 120
+    share_percent: Percent = 30
+    opens_days_before: DaysBefore = 15
+    release_minutes_before: MinutesBefore = 120
 
 
 class TrainRunSpec(RequestModel):
-    """A train run to load (body of ``POST /v1/train-runs``): route, coaches, fares, policies."""
+    """A train run to load (body of ``POST /v1/train-runs``): route, coaches, fares, policies.
+
+    Not stated by the schema: km rise from 0 at the first stop; each station is
+    called at once; the first stop has ``depart``, the last only ``arrive``, the
+    others both, and times never go back; the first departure is on the service
+    date; coach numbers are unique; every class with coaches has a fare;
+    standing places, quotas and ``no_reuse_stations`` name classes and stops of
+    this train; quota ids are unique; a quota's ``min_dest`` comes after its
+    boarding stop; a share group is defined in ``groups``; quotas of a class take
+    at most its seats.
+    """
 
     train: Train
     date: ServiceDate  # service date = departure date at the first stop
@@ -144,7 +193,11 @@ class TrainRunSpec(RequestModel):
     reuse: ReuseSpec = Field(default_factory=ReuseSpec)
     standing_policy: StandingPolicy = "when_sold_out"
     quotas: list[QuotaSpec] = Field(default_factory=list)
-    groups: dict[QuotaId, list[Station]] = Field(default_factory=dict)
+    groups: dict[QuotaId, Annotated[list[Station], Field(min_length=1)]] = Field(
+        default_factory=dict,
+        # pydantic states the key pattern as patternProperties: no other key is allowed either
+        json_schema_extra={"additionalProperties": False},
+    )
     preallocation: PreallocationSpec = Field(default_factory=PreallocationSpec)
 
     @field_validator("stops")
@@ -152,7 +205,7 @@ class TrainRunSpec(RequestModel):
     def _check_stops(cls, stops: list[StopSpec]) -> list[StopSpec]:
         problems = [p for i, stop in enumerate(stops) for p in _stop_problems(stop, i, len(stops))]
         problems += _route_problems(stops)
-        raise_problems(problems)
+        raise_inconsistencies(problems)
         return stops
 
     @field_validator("coaches")
@@ -163,19 +216,8 @@ class TrainRunSpec(RequestModel):
             f"coaches[{index}]: coach {numbers[index]} is already coaches[{first}]"
             for index, first in repeats(numbers)
         ]
-        raise_problems(problems)
+        raise_inconsistencies(problems)
         return coaches
-
-    @field_validator("groups")
-    @classmethod
-    def _check_groups(cls, groups: dict[str, list[StationCode]]) -> dict[str, list[StationCode]]:
-        problems = [
-            f"groups[{name!r}]: a group needs at least one station"
-            for name, members in groups.items()
-            if not members
-        ]
-        raise_problems(problems)
-        return groups
 
     @model_validator(mode="after")
     def _check_references(self) -> Self:
@@ -185,7 +227,7 @@ class TrainRunSpec(RequestModel):
             *self._reuse_problems(),
             *self._quota_problems(),
         ]
-        raise_problems(problems)
+        raise_inconsistencies(problems)
         return self
 
     def stop_index(self, station: str) -> int | None:
@@ -317,5 +359,5 @@ class Timetable(RootModel[list[TrainRunSpec]]):
             f"[{index}]: {runs[index].train} on {runs[index].date} is already [{first}]"
             for index, first in repeats((run.train, run.date) for run in runs)
         ]
-        raise_problems(problems)
+        raise_inconsistencies(problems)
         return self

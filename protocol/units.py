@@ -11,15 +11,26 @@ found (a ticket admitted twice, at one gate or at two, while offline).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, JsonValue
 
-from protocol.fields import RequestModel, ResponseModel, Station, Timestamp, Train
+from protocol.fields import (
+    MAX_INT32,
+    WHOLE,
+    JsonDetail,
+    RequestModel,
+    ResponseModel,
+    ServiceDate,
+    Station,
+    TicketRef,
+    Timestamp,
+    Train,
+    whole,
+)
 from protocol.token import normalise_id_number
 
 ENROLMENT_CODE_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$"  # Crockford base32
@@ -29,7 +40,6 @@ MAX_PASSAGES_PER_UPLOAD = 1000
 HOLDER_TAG_BYTES = 16
 UnitKind = Literal["gate", "tvm"]
 Direction = Literal["entry", "exit"]
-GateGroup = str
 
 
 def holder_tag(key: bytes, id_number: str) -> str:
@@ -119,7 +129,7 @@ class FeedTicket(ResponseModel):
     ticket_id: str
     token: str
     train: Train
-    date: dt.date
+    date: ServiceDate
     from_station: Station = Field(alias="from")
     to_station: Station = Field(alias="to")
     departs_at: Timestamp
@@ -161,7 +171,7 @@ class PassageRecord(RequestModel):
     """One journaled gate event."""
 
     passage_id: str = Field(pattern=PASSAGE_ID_PATTERN)
-    ticket_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{16}$")
+    ticket_id: TicketRef | None = None
     direction: Direction
     kind: Literal["admitted", "annulled", "emergency", "refused"]
     reason: str | None = Field(default=None, max_length=40, pattern=r"^[a-z_]+$")
@@ -169,17 +179,17 @@ class PassageRecord(RequestModel):
     at: Timestamp  # the unit's clock
     central_at: Timestamp | None = None  # the unit's estimate of central's clock then
     mode: str = Field(max_length=20, pattern=r"^[a-z_]+$")
-    detail: dict[str, JsonValue] = Field(default_factory=dict)
+    detail: dict[str, JsonDetail] = Field(default_factory=dict)
 
 
 class PassageCount(RequestModel):
     """Passages of one kind counted in one time slot and direction (a total, not a delta)."""
 
     slot_start: Timestamp
-    slot_minutes: int = Field(ge=1, le=1440, strict=True)
+    slot_minutes: Annotated[int, whole(1, 1440), WHOLE]
     direction: Direction
     kind: Literal["admitted", "annulled", "emergency", "refused"]
-    count: int = Field(ge=0, strict=True)
+    count: Annotated[int, whole(0, MAX_INT32), WHOLE]  # a 32-bit column in the store
 
 
 class PassageUpload(RequestModel):

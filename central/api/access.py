@@ -29,10 +29,12 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
+from central.api.idempotency import KEY_RULE, MAX_KEY_LENGTH
 from central.api.lean_route import LeanRoute
 from central.operating.devices import token_hash
 from central.store import tables as t
 from protocol.errors import ErrorCode, StationKitError
+from protocol.fields import IDEMPOTENCY_KEY_PATTERN
 from protocol.messages import ErrorResponse
 
 OPERATOR = "operator"
@@ -40,7 +42,6 @@ SELLING_KINDS = frozenset({"tvm", "window", "agent", "phone", "internet", "sms"}
 DEVICE_KINDS = SELLING_KINDS | {"gate"}
 REMEMBER_S = 10.0  # a revoked device token stops working within this long
 BEARER_SCHEME = "bearer"
-MAX_IDEMPOTENCY_KEY = 128
 
 
 class AuthError(StationKitError):
@@ -188,8 +189,29 @@ class LeanAccessRoute(_Guarded, LeanRoute):
         return self.guard(super().get_route_handler())
 
 
+# What each error status means, with the codes it carries (docs/api.md, section 4).
+ERROR_STATUSES: dict[int, str] = {
+    400: "`bad_request`: the body is not JSON (unparsable, or not sent as application/json), "
+    "or the Idempotency-Key is malformed; `idempotency_key_required`: no Idempotency-Key.",
+    401: "`unauthorized`: no, malformed, unknown or revoked bearer token (checked first).",
+    403: "`forbidden`: the caller may not do this; `holder_mismatch`: another ID number.",
+    404: "`unknown_train`, `unknown_station`, `unknown_quota`, `unknown_order`, "
+    "`unknown_ticket`: nothing by that name.",
+    409: "A refusal by the current state (`sold_out`, `train_exists`, `order_expired`, ...), "
+    "or `idempotency_key_reused`: the key came with another request.",
+    413: "`request_too_large`: a body over 2 MiB, refused before it is read.",
+    422: "`validation_failed`: a parameter or the body breaks the schema, or a rule between "
+    "values the operation's description lists; `bad_journey`: a journey this train cannot make.",
+    503: "`store_busy`: the writer process cannot be reached, or could not run the request; "
+    "it may or may not have taken effect. Retry with the same Idempotency-Key: that is safe.",
+}
+
+
 def _error_responses(statuses: Iterable[int]) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ErrorResponse} for status in sorted(set(statuses))}
+    return {
+        status: {"model": ErrorResponse, "description": ERROR_STATUSES[status]}
+        for status in sorted(set(statuses))
+    }
 
 
 class Routes(APIRouter):
@@ -225,12 +247,13 @@ class Routes(APIRouter):
         errors: Iterable[int],
         kwargs: dict[str, Any],
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        statuses = {422, *errors}
+        # every request may break a parameter's schema or send too big a body
+        statuses = {413, 422, *errors}
         if not access.is_public:
             statuses |= {401, 403}
-        if method == "POST":
-            statuses |= {400, 413, 503}
-        if mutation:
+        if method == "POST":  # a body or a key is read (400); the writer runs it (503)
+            statuses |= {400, 503}
+        if mutation:  # keyed: the key may come again with another request
             statuses |= {409}
         extra: dict[str, Any] = {}
         if not access.is_public:
@@ -259,11 +282,11 @@ IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
     "in": "header",
     "required": True,
     "description": "The caller's key for this change: a retry with the same key and body "
-    "gets the first answer.",
+    f"gets the first answer. {KEY_RULE}.",
     "schema": {
         "type": "string",
         "minLength": 1,
-        "maxLength": MAX_IDEMPOTENCY_KEY,
-        "pattern": "^[\\x21-\\x7e]+$",
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": IDEMPOTENCY_KEY_PATTERN,
     },
 }

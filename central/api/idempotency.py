@@ -1,7 +1,9 @@
 """The HTTP side of idempotent mutations: the Idempotency-Key header and the request's fingerprint.
 
-The writer side (look the key up, run once, store the answer with the
-effect) is ``central.writer.once``.
+A key is 1-128 printable ASCII characters without spaces
+(``protocol.fields.IDEMPOTENCY_KEY_PATTERN``, as the OpenAPI description
+states it). The writer side (look the key up, run once, store the answer
+with the effect) is ``central.writer.once``.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import hashlib
 import orjson
 
 from protocol.errors import ErrorCode, StationKitError
+from protocol.fields import IDEMPOTENCY_KEY_PATTERN, matches, shown
 
 MAX_KEY_LENGTH = 128
+KEY_RULE = f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters without spaces"
 
 
 def request_hash(method: str, path: str, body: bytes) -> str:
@@ -31,9 +35,6 @@ def check_key(key: str | None) -> str:
             "the Idempotency-Key header is required on this request",
             ErrorCode.IDEMPOTENCY_KEY_REQUIRED,
         )
-    if len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise StationKitError(
-            f"Idempotency-Key must be printable and at most {MAX_KEY_LENGTH} characters",
-            ErrorCode.BAD_REQUEST,
-        )
+    if not matches(IDEMPOTENCY_KEY_PATTERN, key):
+        raise StationKitError(f"{KEY_RULE}, got {shown(key)}", ErrorCode.BAD_REQUEST)
     return key

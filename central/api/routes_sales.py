@@ -8,11 +8,10 @@ call each route is declared with it (``central.api.access``).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Path, Query, Request, Response
+from fastapi import Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from central.api.access import GATES, PUBLIC, SELLERS, AuthError, Principal, Routes, caller
@@ -22,7 +21,7 @@ from central.sales import feed
 from central.writer.commands import Cancel, Change, Command, Hold, Pay, Refund
 from central.writer.once import StoredAnswer
 from protocol.errors import ErrorCode
-from protocol.fields import STATION_PATTERN, TRAIN_PATTERN
+from protocol.fields import MAX_FEED_CURSOR, OrderRef, ServiceDate, Station, TicketRef, Train
 from protocol.messages import (
     AvailabilityResponse,
     ChangeRequest,
@@ -36,8 +35,6 @@ from protocol.messages import (
 )
 
 router = Routes(prefix="/v1")
-StationQuery = Annotated[str, Query(pattern=STATION_PATTERN)]
-TrainQuery = Annotated[str, Query(pattern=TRAIN_PATTERN)]
 
 
 def service(request: Request) -> CentralService:
@@ -76,11 +73,11 @@ def check_channel(principal: Principal, body: OrderRequest) -> None:
 @router.get("/availability", access=PUBLIC, errors=(404,), response_model=AvailabilityResponse)
 async def availability(
     request: Request,
-    train: TrainQuery,
-    date: dt.date,
-    from_station: Annotated[str, Query(alias="from", pattern=STATION_PATTERN)],
-    to_station: Annotated[str, Query(alias="to", pattern=STATION_PATTERN)],
-    station: StationQuery | None = None,
+    train: Train,
+    date: ServiceDate,
+    from_station: Annotated[Station, Query(alias="from")],
+    to_station: Annotated[Station, Query(alias="to")],
+    station: Station | None = None,
 ) -> Response:
     """Seats and standing places sellable now per class, with the fare (exact)."""
     reads = service(request).reads
@@ -102,7 +99,7 @@ async def create_order(request: Request, body: OrderRequest) -> Response:
 
 
 @router.get("/orders/{order_id}", access=SELLERS, errors=(404,), response_model=OrderView)
-async def get_order(request: Request, order_id: str) -> Response:
+async def get_order(request: Request, order_id: OrderRef) -> Response:
     """An order with its tickets (tokens once issued)."""
     return await read(request, service(request).reads.order, order_id)
 
@@ -110,7 +107,7 @@ async def get_order(request: Request, order_id: str) -> Response:
 @router.post(
     "/orders/{order_id}/pay", access=SELLERS, lean=True, errors=(404,), response_model=OrderView
 )
-async def pay_order(request: Request, order_id: str, body: PaymentRequest) -> Response:
+async def pay_order(request: Request, order_id: OrderRef, body: PaymentRequest) -> Response:
     """Pay the whole order with one method and issue its signed tickets."""
     return await sell(request, Pay(order_id=order_id, payment=body))
 
@@ -118,7 +115,7 @@ async def pay_order(request: Request, order_id: str, body: PaymentRequest) -> Re
 @router.post(
     "/orders/{order_id}/cancel", access=SELLERS, lean=True, errors=(404,), response_model=OrderView
 )
-async def cancel_order(request: Request, order_id: str) -> Response:
+async def cancel_order(request: Request, order_id: OrderRef) -> Response:
     """Give up a held order; the seats go back at once."""
     return await sell(request, Cancel(order_id=order_id))
 
@@ -130,7 +127,7 @@ async def cancel_order(request: Request, order_id: str) -> Response:
     errors=(404,),
     response_model=RefundResponse,
 )
-async def refund_ticket(request: Request, ticket_id: str) -> Response:
+async def refund_ticket(request: Request, ticket_id: TicketRef) -> Response:
     """Refund an issued ticket with the fee schedule; the seat goes back."""
     return await sell(request, Refund(ticket_id=ticket_id))
 
@@ -142,13 +139,13 @@ async def refund_ticket(request: Request, ticket_id: str) -> Response:
     errors=(403, 404),
     response_model=ChangeResponse,
 )
-async def change_ticket(request: Request, ticket_id: str, body: ChangeRequest) -> Response:
+async def change_ticket(request: Request, ticket_id: TicketRef, body: ChangeRequest) -> Response:
     """Swap a ticket for another journey atomically."""
     return await sell(request, Change(ticket_id=ticket_id, change=body))
 
 
 @router.get("/tickets/{ticket_id}", access=SELLERS, errors=(404,), response_model=TicketView)
-async def get_ticket(request: Request, ticket_id: str) -> Response:
+async def get_ticket(request: Request, ticket_id: TicketRef) -> Response:
     """One ticket and its status."""
     return await read(request, service(request).reads.ticket, ticket_id)
 
@@ -156,8 +153,8 @@ async def get_ticket(request: Request, ticket_id: str) -> Response:
 @router.get("/stations/{station}/tickets", access=GATES)
 async def station_tickets(
     request: Request,
-    station: Annotated[str, Path(pattern=STATION_PATTERN)],
-    since: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    station: Station,
+    since: Annotated[int, Query(ge=0, le=MAX_FEED_CURSOR)] = 0,
     limit: Annotated[int, Query(ge=1, le=feed.MAX_PAGE)] = 1000,
 ) -> Response:
     """The station's ticket feed for gates: issued tokens and revocations after ``since``."""

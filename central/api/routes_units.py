@@ -7,12 +7,11 @@ one-time code is the proof), then calls with the bearer token it made.
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 from typing import Annotated
 
 import orjson
-from fastapi import Path, Query, Request, Response
+from fastapi import Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from central.api.access import (
@@ -26,11 +25,11 @@ from central.api.access import (
     caller,
 )
 from central.api.errors import json_response
-from central.api.routes_sales import StationQuery, answer, read, service
+from central.api.routes_sales import answer, read, service
 from central.gates.feed import MAX_PAGE
 from central.writer.commands import Enrol, RevokeDevice, UploadPassages
 from protocol.errors import ErrorCode
-from protocol.fields import STATION_PATTERN
+from protocol.fields import MAX_FEED_CURSOR, DeviceId, ServiceDate, Station
 from protocol.units import (
     AnomalyView,
     DeviceView,
@@ -46,7 +45,12 @@ GZIP_FROM_BYTES = 1024  # below this, compressing costs more than it saves
 
 
 @router.post(
-    "/enrolments", access=PUBLIC, keyed=False, errors=(404, 409), response_model=UnitProfile
+    "/enrolments",
+    access=PUBLIC,
+    keyed=False,
+    lean=True,
+    errors=(404, 409),
+    response_model=UnitProfile,
 )
 async def enrol(request: Request, body: EnrolmentRequest) -> Response:
     """Exchange a one-time enrolment code for a credential (send the token's SHA-256 only)."""
@@ -67,7 +71,7 @@ async def devices(request: Request) -> Response:
 
 
 @router.post("/devices/{device_id}/revoke", access=OPERATOR_ONLY, errors=(404,))
-async def revoke(request: Request, device_id: str) -> Response:
+async def revoke(request: Request, device_id: DeviceId) -> Response:
     """Withdraw a device's credential for good (audited); it answers 401 from then on."""
     who = caller(request)
     command = RevokeDevice(device_id=device_id, actor=who.name)
@@ -77,8 +81,8 @@ async def revoke(request: Request, device_id: str) -> Response:
 @router.get("/stations/{station}/feed", access=GATES, response_model=FeedPage)
 async def station_feed(
     request: Request,
-    station: Annotated[str, Path(pattern=STATION_PATTERN)],
-    cursor: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    station: Station,
+    cursor: Annotated[int, Query(ge=0, le=MAX_FEED_CURSOR)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1000,
 ) -> Response:
     """The station's tickets, revocations and keys after ``cursor`` (gzip when accepted)."""
@@ -99,7 +103,7 @@ def _compressed(request: Request, body: bytes) -> Response:
     return Response(body, media_type="application/json", headers=headers)
 
 
-@router.post("/passages", access=GATE_ONLY, keyed=False, response_model=PassageAnswer)
+@router.post("/passages", access=GATE_ONLY, keyed=False, lean=True, response_model=PassageAnswer)
 async def upload_passages(request: Request, body: PassageUpload) -> Response:
     """A gate's journal and counts; passages central has already change nothing."""
     principal = caller(request)
@@ -111,7 +115,7 @@ async def upload_passages(request: Request, body: PassageUpload) -> Response:
 
 @router.get("/anomalies", access=OPERATOR_ONLY, response_model=list[AnomalyView])
 async def anomalies(
-    request: Request, date: dt.date, station: StationQuery | None = None
+    request: Request, date: ServiceDate, station: Station | None = None
 ) -> Response:
     """Anomalies of one day (report time zone), of one station or all."""
     return await read(request, service(request).reads.anomalies, station, date)

@@ -1,11 +1,12 @@
 """No input makes central answer 500, every refusal has the one error shape, and a
-refused request changes nothing in the store.
+refused request changes nothing in the store: on SQLite and on PostgreSQL.
 
-Hypothesis throws random JSON, mutated valid bodies, random path and query
-parameters, wrong content types, invalid UTF-8 and random headers at every route
-of the in-process app. After each request the store (read directly from the
-SQLite file) and the inventory the server shows (quotas, availability) are
-compared with what they were before; a request answered 4xx must change neither.
+Hypothesis throws random JSON, mutated valid bodies (control characters and NUL
+in text included), random path and query parameters, wrong content types,
+invalid UTF-8 and random headers at every route of the in-process app. After
+each request the store (read directly from the database) and the inventory the
+server shows (quotas, availability) are compared with what they were before; a
+request answered 4xx must change neither.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from conftest import OPERATOR_TOKEN, Api, FakeClock, demo_runs, tiny_run
+from conftest import OPERATOR_TOKEN, Api, FakeClock, demo_runs, device_token, tiny_run
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from server_fixtures import store_database
 from sqlalchemy import Engine, create_engine, func, select
 
 from central.api.app import create_app
@@ -88,6 +90,8 @@ PLAUSIBLE_TEXT = st.sampled_from(
         *("internet", "gate", "card", "cash", "ICBC", "622848******1234", "6228480012341234"),
         *("110101199001011234", "station", "common", "origin", "route", "group", "none"),
         *("2026-12-01T07:00:00+08:00", "2026-12-01T07:00:00", "", " "),
+        # PostgreSQL refuses NUL in text: every text field must refuse controls first
+        *("\x00", "旅客\x00", "R\x00", "line\nbreak", "tab\t", "\x85", "\x7f", "\u3000"),
     ]
 )
 
@@ -173,6 +177,7 @@ class Server:
     held_for_cancel: str
     ticket_for_refund: str
     ticket_for_change: dict[str, Any]
+    gate_token: str
     last: dict[str, Any] = field(default_factory=dict)
 
     def snapshot(self) -> dict[str, Any]:
@@ -234,11 +239,21 @@ class Server:
         return state
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+STORES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="module", params=STORES)
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     tmp: Path = tmp_path_factory.mktemp("robustness")
+    with store_database(request.param, tmp) as url:
+        yield from _serve(url, tmp)
+
+
+def _serve(url: str, tmp: Path) -> Iterator[Server]:
     config = CentralSettings(
-        database_url=f"sqlite:///{tmp / 'central.db'}",
+        database_url=url,
         operator_token=OPERATOR_TOKEN,
         keys_dir=str(tmp / "keys"),
         card_stations=["VNP"],
@@ -268,6 +283,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             held_for_cancel=orders[1]["order_id"],
             ticket_for_refund=orders[2]["tickets"][0]["ticket_id"],
             ticket_for_change=change_ticket,
+            gate_token=device_token(api, "gate-fuzz", "gate", "VNP"),
         )
         srv.last = srv.snapshot()
         yield srv
@@ -483,6 +499,46 @@ def test_devices(server: Server, body: Any) -> None:
     fuzz_post(server, "/v1/devices", body)
 
 
+ENROLMENT = {"enrolment_code": "ABCD-EFGH", "credential_hash": "0" * 64}
+PASSAGES = {
+    "passages": [
+        {
+            "passage_id": "00000000-0000-4000-8000-000000000000",
+            "ticket_id": "0123456789abcdef",
+            "direction": "entry",
+            "kind": "refused",
+            "reason": "malformed",
+            "at": "2026-11-25T12:00:00+08:00",
+            "mode": "normal",
+            "detail": {"scan": "W50E\r\n", "tries": 2, "nested": [1.5, None, True]},
+        }
+    ],
+    "counts": [
+        {
+            "slot_start": "2026-11-25T12:00:00+08:00",
+            "slot_minutes": 15,
+            "direction": "entry",
+            "kind": "refused",
+            "count": 1,
+        }
+    ],
+}
+
+
+@FUZZ
+@given(body=bodies(ENROLMENT))
+def test_enrolments(server: Server, body: Any) -> None:
+    fuzz_post(server, "/v1/enrolments", body)
+
+
+@FUZZ
+@given(body=bodies(PASSAGES))
+def test_passages(server: Server, body: Any) -> None:
+    gate = {"Authorization": f"Bearer {server.gate_token}"}
+    response = exchange(server, lambda: post_json(server, "/v1/passages", body, **gate))
+    assert response.status_code in (200, 400, 422), response.text
+
+
 # ----------------------------------------------------------------- GET routes
 # Reads never change the store, so the store is compared once around each whole run.
 
@@ -588,6 +644,9 @@ POST_PATHS = [
     "/v1/train-runs/G111/2026-12-01/standing",
     "/v1/train-runs/G111/2026-12-01/preallocation",
     "/v1/train-runs/G111/2026-12-01/release",
+    "/v1/enrolments",
+    "/v1/passages",
+    "/v1/devices/gate-x/revoke",
 ]
 CONTENT_TYPES = [
     None,
@@ -667,6 +726,8 @@ def test_random_headers(
 def test_wrong_methods(server: Server, method: str, path: str) -> None:
     response = exchange(server, lambda: server.api.client.request(method, path))
     assert response.status_code in (404, 405)
+    if response.status_code == 405:  # the methods the path has, e.g. "GET, POST"
+        assert method not in response.headers["allow"] and response.headers["allow"]
 
 
 # ----------------------------------------------------------------- OpenAPI
@@ -692,6 +753,12 @@ CONTRACT = {
     "/v1/audit": {"get"},
     "/v1/devices": {"post"},
     "/v1/stations/{station}/tickets": {"get"},
+    "/v1/stations/{station}/feed": {"get"},
+    "/v1/enrolments": {"post"},
+    "/v1/passages": {"post"},
+    "/v1/units/me": {"get"},
+    "/v1/devices/{device_id}/revoke": {"post"},
+    "/v1/anomalies": {"get"},
 }
 
 

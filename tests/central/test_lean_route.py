@@ -1,4 +1,4 @@
-"""LeanRoute: FastAPI's documentation, the endpoint called with path texts and a validated body."""
+"""LeanRoute: FastAPI's documentation, the endpoint called with path values and a validated body."""
 
 from __future__ import annotations
 
@@ -37,21 +37,41 @@ def test_the_endpoint_gets_its_path_text_and_validated_body() -> None:
     assert response.text == "POST r7: hello Li hello Li"
 
 
+JSON = {"Content-Type": "application/json"}
+
+
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
         (b'{"name": "", "times": 9}', "name: String should have at least 1 character"),
-        (b"{not json", "Invalid JSON"),
-        (b"", "Invalid JSON"),
         (b"[1]", "Input should be an object"),
     ],
 )
 def test_a_bad_body_is_answered_like_fastapi_validation(content: bytes, problem: str) -> None:
     with TestClient(lean_app()) as client:
-        response = client.post("/rooms/r7/greet", content=content)
+        response = client.post("/rooms/r7/greet", content=content, headers=JSON)
     assert response.status_code == 422
     error = response.json()["error"]
     assert error["code"] == "validation_failed" and problem in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "problem"),
+    [
+        (b"{not json", JSON, "the body is not valid JSON: "),
+        (b"", JSON, "the body is not valid JSON: "),
+        (b'{"name": "Li", "times": 1}', {}, "Content-Type: application/json"),
+        (b'{"name": "Li", "times": 1}', {"Content-Type": "text/plain"}, "application/json"),
+    ],
+)
+def test_a_body_that_is_not_json_is_a_bad_request(
+    content: bytes, headers: dict[str, str], problem: str
+) -> None:
+    with TestClient(lean_app()) as client:
+        response = client.post("/rooms/r7/greet", content=content, headers=headers)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "bad_request" and problem in error["message"]
 
 
 def test_openapi_still_describes_the_body_and_path() -> None:
