@@ -155,7 +155,7 @@ def query(
         rows = _fetch_all(conn, sql, args)
     try:
         return [parse(row) for row in rows]
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
         raise StoreCorrupt(conn.store_path, f"a stored row fails its checks: {exc}") from exc
 
 

@@ -76,3 +76,11 @@ def test_statistics_from_analyze_are_not_a_schema_change(tmp_path: Path) -> None
         store.connection.execute("ANALYZE")
     with open_store(path) as store:
         assert store.tickets.count() == 1
+
+
+def test_a_stored_time_out_of_range_is_reported_as_damage(tmp_path: Path) -> None:
+    with open_store(tmp_path / "gate.db") as store:
+        store.tickets.upsert([ticket(1)])
+        store.connection.execute("UPDATE tickets SET departs_at = 9223372036854775807")
+        with pytest.raises(StoreCorrupt):
+            store.tickets.get(ticket_id(1))
