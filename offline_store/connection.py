@@ -152,11 +152,22 @@ def query(
 ) -> list[Parsed]:
     """Every row of a read, parsed; StoreError for SQLite's failures and for damaged rows."""
     with translated_errors(conn):
-        rows = conn.execute(sql, args).fetchall()
+        rows = _fetch_all(conn, sql, args)
     try:
         return [parse(row) for row in rows]
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
+    except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as exc:
         raise StoreCorrupt(conn.store_path, f"a stored row fails its checks: {exc}") from exc
+
+
+def _fetch_all(conn: StoreConnection, sql: str, args: Sequence[object]) -> list[Any]:
+    """The rows of a read; a text column that is not UTF-8 is damage, not a bug."""
+    try:
+        return conn.execute(sql, args).fetchall()
+    except sqlite3.OperationalError as exc:
+        # raised by Python's sqlite3 itself (no SQLite code) for a value it cannot convert
+        if getattr(exc, "sqlite_errorcode", None) is None:
+            raise StoreCorrupt(conn.store_path, f"a stored value is garbled: {exc}") from exc
+        raise
 
 
 def query_one(
@@ -173,16 +184,19 @@ def translated_errors(conn: StoreConnection, *, reading_file: bool = False) -> I
 
     Mistakes in our own SQL pass through unchanged, as bugs should, except
     while a file is first read (``reading_file``): then any database error
-    means the file is not what it should be.
+    means the file is not what it should be. Text that is not UTF-8 (the
+    store only ever writes UTF-8) is damage wherever it is met.
     """
     try:
         yield
     except sqlite3.DatabaseError as exc:
         if is_store_failure(exc):
             raise store_error_from(conn.store_path, exc) from exc
-        if reading_file and type(exc) is sqlite3.DatabaseError:
+        if reading_file:
             raise StoreCorrupt(conn.store_path, f"the store file cannot be read: {exc}") from exc
         raise
+    except UnicodeDecodeError as exc:
+        raise StoreCorrupt(conn.store_path, f"the store file holds garbled text: {exc}") from exc
 
 
 @contextmanager

@@ -7,20 +7,26 @@ runs the step again from the start. A file whose version is above the code's
 last step is refused untouched (:class:`~offline_store.errors.StoreTooNew`).
 
 Adding a step: append a :class:`Migration` with the next version to
-``offline_store.schema.MIGRATIONS``. Its ``statements`` run in order; a
-``then`` callable may move data after them, on the same connection and in
-the same transaction. Never edit a step once shipped: units in the field
-have already run it.
+``offline_store.schema.MIGRATIONS``. Its ``statements`` run in order and make
+every change to tables, indexes and views; a ``then`` callable may move data
+after them, on the same connection and in the same transaction. Never edit
+a step once shipped: units in the field have already run it.
+
+After migrating, :func:`check_schema` compares the file's tables, indexes
+and views with what the steps' statements build in memory: a damaged schema
+page can still parse, with a column renamed or an index gone, and every
+later query would fail; it is refused at open instead.
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from offline_store.connection import StoreConnection, translated_errors, write_transaction
-from offline_store.errors import MigrationFailed, StoreError, StoreTooNew
+from offline_store.errors import MigrationFailed, StoreCorrupt, StoreError, StoreTooNew
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,38 @@ def migrate(conn: StoreConnection, migrations: Sequence[Migration]) -> int:
     for step in migrations:
         _run_step(conn, step, len(migrations))
     return len(migrations)
+
+
+def check_schema(conn: StoreConnection, migrations: Sequence[Migration]) -> None:
+    """StoreCorrupt unless the file's schema is exactly what ``migrations`` build."""
+    expected = _reference_schema(tuple(migrations))
+    with translated_errors(conn, reading_file=True):
+        found = _schema_of(conn)
+    if found != expected:
+        names = sorted({row[1] for row in found ^ expected})
+        raise StoreCorrupt(conn.store_path, f"the store's schema is damaged at {', '.join(names)}")
+
+
+@functools.lru_cache(maxsize=8)
+def _reference_schema(migrations: tuple[Migration, ...]) -> frozenset[tuple[str, ...]]:
+    """The schema the steps' statements build in an empty in-memory database."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        for step in migrations:
+            for statement in step.statements:
+                conn.execute(statement)
+        return _schema_of(conn)
+    finally:
+        conn.close()
+
+
+def _schema_of(conn: sqlite3.Connection) -> frozenset[tuple[str, ...]]:
+    """Every table, index and view with its SQL, SQLite's own (statistics) aside."""
+    rows = conn.execute(
+        "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema"
+        " WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+    ).fetchall()
+    return frozenset(tuple(row) for row in rows)
 
 
 def _refuse_newer(conn: StoreConnection, found: int, known: int) -> None:

@@ -3,10 +3,10 @@
 :func:`open_connection` is the one way in: it creates the file (mode 0600)
 if missing, refuses a file that is not a unit store, configures the
 connection (write-ahead log, ``synchronous=FULL``, busy timeout, foreign
-keys) and runs the schema's migration steps. Each thread that uses the
-store opens its own connection (the gate's decision path one, its sync task
-another). :class:`UnitStore` bundles the parts over one connection and gives
-the transaction that spans them::
+keys), runs the schema's migration steps and checks the schema they leave.
+Each thread that uses the store opens its own connection (the gate's
+decision path one, its sync task another). :class:`UnitStore` bundles the
+parts over one connection and gives the transaction that spans them::
 
     with UnitStore.open(path, settings) as store:
         with store.transaction():            # one feed page, all or nothing
@@ -34,7 +34,7 @@ from offline_store.connection import (
 )
 from offline_store.journal import PassageJournal
 from offline_store.key_store import VerificationKeys
-from offline_store.migrations import Migration, migrate
+from offline_store.migrations import Migration, check_schema, migrate
 from offline_store.schema import MIGRATIONS
 from offline_store.ticket_cache import Revocations, TicketCache
 from offline_store.unit_state import Enrolment, SyncCursors, UnitState
@@ -49,6 +49,7 @@ def open_connection(
     conn = connect(Path(path), settings)
     try:
         migrate(conn, migrations)
+        check_schema(conn, migrations)
     except BaseException:
         conn.close()
         raise

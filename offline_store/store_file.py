@@ -25,6 +25,7 @@ WAL_HEADER_BYTES = 32
 PRIVATE_MODE = 0o600
 _MIN_PAGE_SIZE = 512
 _MAX_PAGE_SIZE = 65536
+_FILE_FORMATS = (1, 2)  # legacy (rollback journal) and write-ahead log
 
 
 def create_private(path: Path) -> bool:
@@ -63,6 +64,8 @@ def check_header(path: Path) -> None:
     if len(header) < HEADER_BYTES:
         raise StoreCorrupt(path, f"the store file is truncated: {size} bytes, not even a header")
     page_size = _page_size(path, header)
+    if header[18] not in _FILE_FORMATS or header[19] not in _FILE_FORMATS:
+        raise StoreCorrupt(path, "the store file's header is damaged (file format bytes)")
     if size % page_size:
         raise StoreCorrupt(path, f"the store file is truncated: {size} bytes is not whole pages")
     if _log_is_empty(path):

@@ -124,7 +124,8 @@ def _check_place(coach: int | None, seat: int | None) -> None:
 def _check_token(ticket_id: str, token: bytes) -> None:
     """A version-1 binary token of the right length that carries ``ticket_id``."""
     if not isinstance(token, bytes) or len(token) != TOKEN_BYTES:
-        raise ValueError(f"token must be the {TOKEN_BYTES}-byte binary form, got {len(token)!r}")
+        shown = f"{len(token)} bytes" if isinstance(token, bytes) else type(token).__name__
+        raise ValueError(f"token must be the {TOKEN_BYTES}-byte binary form, got {shown}")
     if token[0] != TOKEN_VERSION:
         raise ValueError(f"token version {token[0]} is not {TOKEN_VERSION}")
     if token[2:10].hex() != ticket_id:

@@ -58,3 +58,29 @@ def test_garbage_pages_surface_only_as_store_errors(tmp_path: Path) -> None:
     assert failures, "a quarter of the pages spoilt, and no lookup noticed"
     assert all(isinstance(failure, StoreCorrupt) for failure in failures)
     assert all(str(path) in str(failure) for failure in failures)
+
+
+def test_a_schema_that_differs_from_the_steps_is_refused_at_open(tmp_path: Path) -> None:
+    path = tmp_path / "gate.db"
+    with open_store(path) as store:
+        store.connection.execute("DROP INDEX tickets_by_holder")
+    with pytest.raises(StoreCorrupt, match="tickets_by_holder") as caught:
+        UnitStore.open(path)
+    assert str(path) in str(caught.value)
+
+
+def test_statistics_from_analyze_are_not_a_schema_change(tmp_path: Path) -> None:
+    path = tmp_path / "gate.db"
+    with open_store(path) as store:
+        store.tickets.upsert([ticket(1, holder=1)])
+        store.connection.execute("ANALYZE")
+    with open_store(path) as store:
+        assert store.tickets.count() == 1
+
+
+def test_a_stored_time_out_of_range_is_reported_as_damage(tmp_path: Path) -> None:
+    with open_store(tmp_path / "gate.db") as store:
+        store.tickets.upsert([ticket(1)])
+        store.connection.execute("UPDATE tickets SET departs_at = 9223372036854775807")
+        with pytest.raises(StoreCorrupt):
+            store.tickets.get(ticket_id(1))

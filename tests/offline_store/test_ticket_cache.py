@@ -162,6 +162,7 @@ def replace(record: TicketRecord, **changes: object) -> TicketRecord:
         ({"coach": None}, "coach"),
         ({"seat": 0}, "seat"),
         ({"token": b"\x01" * 20}, "binary form"),
+        ({"token": "W50E.9.99ODS"}, "binary form, got str"),
         ({"token": b"\x02" + token_bytes(ticket_id(1))[1:]}, "version"),
         ({"token": token_bytes(ticket_id(2))}, "carries ticket id"),
         ({"holder_tag": b"short"}, "holder_tag"),
