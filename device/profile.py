@@ -51,7 +51,8 @@ class SyncSection(Strict):
     """How the unit keeps in step with central in the background."""
 
     interval_s: float = Field(default=5.0, gt=0, le=3600)
-    feed_page: int = Field(default=2000, ge=1, le=5000)
+    # a page is one write transaction: small ones keep the decision path's waits short
+    feed_page: int = Field(default=1000, ge=1, le=5000)
     upload_batch: int = Field(default=500, ge=1, le=1000)
     backoff_max_s: float = Field(default=60.0, gt=0, le=3600)
 

@@ -14,14 +14,13 @@ from typing import Annotated, Any
 from fastapi import Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from central.api.access import GATES, PUBLIC, SELLERS, AuthError, Principal, Routes, caller
+from central.api.access import PUBLIC, SELLERS, AuthError, Principal, Routes, caller
 from central.api.errors import json_response
 from central.api.service import CentralService
-from central.sales import feed
 from central.writer.commands import Cancel, Change, Command, Hold, Pay, Refund
 from central.writer.once import StoredAnswer
 from protocol.errors import ErrorCode
-from protocol.fields import MAX_FEED_CURSOR, OrderRef, ServiceDate, Station, TicketRef, Train
+from protocol.fields import OrderRef, ServiceDate, Station, TicketRef, Train
 from protocol.messages import (
     AvailabilityResponse,
     ChangeRequest,
@@ -148,22 +147,6 @@ async def change_ticket(request: Request, ticket_id: TicketRef, body: ChangeRequ
 async def get_ticket(request: Request, ticket_id: TicketRef) -> Response:
     """One ticket and its status."""
     return await read(request, service(request).reads.ticket, ticket_id)
-
-
-@router.get("/stations/{station}/tickets", access=GATES)
-async def station_tickets(
-    request: Request,
-    station: Station,
-    since: Annotated[int, Query(ge=0, le=MAX_FEED_CURSOR)] = 0,
-    limit: Annotated[int, Query(ge=1, le=feed.MAX_PAGE)] = 1000,
-) -> Response:
-    """The station's ticket feed for gates: issued tokens and revocations after ``since``."""
-    principal = caller(request)
-    if not principal.is_operator and principal.station != station:
-        raise AuthError(
-            f"gate {principal.name} belongs to {principal.station}", ErrorCode.FORBIDDEN
-        )
-    return await read(request, service(request).reads.station_tickets, station, since, limit)
 
 
 @router.get("/keys", access=PUBLIC, response_model=KeysResponse)

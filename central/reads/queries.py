@@ -21,7 +21,6 @@ from central.operating import audit, devices
 from central.operating.adjustments import quota_summary
 from central.operating.stats import sales_stats
 from central.reads.runs import RunReader
-from central.sales import feed
 from central.sales.aftersales import find_ticket
 from central.sales.context import SalesContext
 from central.sales.orders import find_order, order_tickets, order_view
@@ -108,11 +107,6 @@ class Reads:
         with self._reading() as conn:
             rows = conn.execute(query.order_by(runs.departs_at)).all()
         return {"runs": [_run_json(row) for row in rows]}
-
-    def station_tickets(self, station: str, since: int, limit: int) -> dict[str, Any]:
-        """The station's ticket feed after event ``since``."""
-        with self._reading() as conn:
-            return feed.station_feed(conn, station, since, limit)
 
     def audit(self, limit: int) -> list[dict[str, Any]]:
         """The newest audited actions first."""

@@ -85,9 +85,11 @@ class GateSync:
             self.wake.clear()
 
     async def sync_once(self) -> None:
-        """One pull and one push; raises when central cannot be reached or refuses."""
+        """One pull and one push, then the old rows go; raises when central cannot be reached."""
         await self.pull()
         await self.push()
+        today = self.clock.now().date()
+        await self.store.run(lambda store: forget_old(store, today))
 
     async def _round(self) -> float:
         try:
@@ -165,6 +167,20 @@ class GateSync:
 def backoff_s(failures: int, most: float) -> float:
     """Exponential backoff with jitter: 1, 2, 4 ... seconds up to ``most``, each +-25 %."""
     return min(most, 2.0 ** min(failures - 1, 30)) * random.uniform(0.75, 1.25)
+
+
+KEEP_TICKETS_DAYS = 2  # tickets and revocations of trains that arrived before this are dropped
+KEEP_JOURNAL_DAYS = 7  # uploaded passages kept this long: longer than any ticket is valid
+PURGE_BATCH = 5000  # rows per round: a purge never holds the store long
+
+
+def forget_old(store: UnitStore, today: dt.date) -> None:
+    """Drop tickets of trains long gone, and passages central has had for a week."""
+    before = today - dt.timedelta(days=KEEP_TICKETS_DAYS)
+    store.tickets.purge_arrived_before(before, limit=PURGE_BATCH)
+    store.revocations.purge_arrived_before(before, limit=PURGE_BATCH)
+    cutoff = dt.datetime.combine(today, dt.time(), dt.UTC) - dt.timedelta(days=KEEP_JOURNAL_DAYS)
+    store.journal.purge_uploaded_before(cutoff, limit=PURGE_BATCH)
 
 
 def _feed_cursor(store: UnitStore) -> int:

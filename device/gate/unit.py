@@ -109,7 +109,9 @@ async def _assemble(
     screen: Callable[[GateView], None] | None,
     closers: list[tuple[str, Callable[[], Any]]],
 ) -> GateRuntime:
-    decisions = StoreThread(profile.unit.store, profile.store, "gate-decisions")
+    # the decision path never checkpoints (its commits stay short); the sync task does
+    quiet = profile.store.model_copy(update={"wal_autocheckpoint_pages": 0})
+    decisions = StoreThread(profile.unit.store, quiet, "gate-decisions")
     closers.append(("decision store", decisions.close))
     identity, group, direction = decisions.run_now(_enrolment)
     _check_sides(profile, direction)

@@ -194,8 +194,8 @@ def test_devices_sell_only_as_registered_and_gates_not_at_all(loaded: Api) -> No
         refused = device.post("/v1/orders", body)
         assert refused.status_code == 403 and error_code(refused) == "forbidden"
     assert seats(loaded, "VNP", "JGK", station="VNP") == before
-    assert gate.get("/v1/stations/VNP/tickets").status_code == 200
-    other = gate.get("/v1/stations/TIP/tickets")
+    assert gate.get("/v1/stations/VNP/feed").status_code == 200
+    other = gate.get("/v1/stations/TIP/feed")
     assert other.status_code == 403 and error_code(other) == "forbidden"
 
 

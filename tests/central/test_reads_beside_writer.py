@@ -68,7 +68,7 @@ def queries(order: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
         ("/v1/availability", journey),
         (f"/v1/orders/{order['order_id']}", {}),
         (f"/v1/tickets/{order['tickets'][0]['ticket_id']}", {}),
-        (f"/v1/stations/{STOPS[0]}/tickets", {}),
+        (f"/v1/stations/{STOPS[0]}/feed", {}),
         (f"{run}/od-matrix", {}),
         (f"{run}/quotas", {}),
         ("/v1/train-runs", {"date": G["date"]}),
