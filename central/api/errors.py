@@ -20,7 +20,6 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from central.sales.refunds import RefundTooLate
 from protocol.errors import ErrorCode, StationKitError, error_body, status_for
 from protocol.fields import SHOWN_CHARACTERS, shown
 
@@ -100,7 +99,5 @@ def allowed_methods(request: Request, routed: str) -> list[str]:
 
 
 async def _on_unexpected(_request: Request, exc: Exception) -> Response:
-    if isinstance(exc, RefundTooLate):
-        return error_response(ErrorCode.TOO_LATE, str(exc))
     log.exception("unexpected error", exc_info=exc)
     return error_response(ErrorCode.INTERNAL, "internal error; the request changed nothing")
