@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import ceiling, engine_bench, http_bench, writer_bench
+from bench import ceiling, engine_bench, http_bench, pg_bench, writer_bench
 from bench.machine import yardstick_ms
 from bench.report import RESULTS_PATH, table, write_results
 from bench.workload import service_date
@@ -24,7 +24,9 @@ from bench.wrk import BenchError, wrk_binary
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", choices=("engine", "writer", "http", "ceiling"), default=None)
+    parser.add_argument(
+        "--only", choices=("engine", "writer", "http", "ceiling", "pg"), default=None
+    )
     parser.add_argument("--keep", action="store_true", help="keep the HTTP run's directory")
     parser.add_argument("--output", type=Path, default=RESULTS_PATH)
     return parser.parse_args(argv)
@@ -51,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
             print("ceiling: no-op apps on the same uvicorn and wrk load ...", file=sys.stderr)
             results["bench.yardstick_ms_ceiling"] = yardstick_ms()
             results.update(ceiling.run(service_date()))
+        if args.only in (None, "pg"):
+            print("pg: complete sales on PostgreSQL with several API workers ...", file=sys.stderr)
+            results["bench.yardstick_ms_pg"] = yardstick_ms()
+            results.update(pg_bench.run(service_date()))
         # last: its large store's write-back would otherwise land in the HTTP figures
         if args.only in (None, "writer"):
             print("writer: loading 100 runs, then holds without HTTP ...", file=sys.stderr)

@@ -45,7 +45,7 @@ from bench.wrk import (
     wrk_binary,
     wrk_command,
 )
-from stationkit.processes import CentralProcess, free_port
+from stationkit.processes import CentralProcess, code_path_env, free_port
 
 # Latency depends on how many requests are in flight (Little's law): the headline
 # figures are at 16 concurrent clients; 32 is measured too, to show the curve.
@@ -68,7 +68,12 @@ def load_timetable(workdir: Path, db_url: str, date: dt.date) -> float:
     command = [sys.executable, "-m", "stationkit", "central", "load-timetable", str(path)]
     start = time.perf_counter()
     done = subprocess.run(
-        [*command, "--db", db_url], cwd=workdir, capture_output=True, text=True, timeout=600
+        [*command, "--db", db_url],
+        cwd=workdir,
+        env=code_path_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if done.returncode != 0:
         raise BenchError(f"load-timetable failed:\n{done.stdout}\n{done.stderr}")
