@@ -1,0 +1,197 @@
+"""What a ticket vending machine (TVM) and central say to each other, beyond selling.
+
+A TVM sells through the selling API (orders, payment, refund, change) like
+every channel. Besides, it asks which stations can be reached from its
+station and which trains go there (journeys, with seats and fares), and it
+may sell offline from an **emergency seat block** (应急售票): the operator
+leases a TVM a number of seats of one class on one train run, for journeys
+boarding at the TVM's station; the TVM keeps the block's seats and fares,
+sells from it while central cannot be reached, signs those tickets with its
+own key (central publishes the key to the gates of that station only), and
+uploads each offline sale when central is back. Unsold block seats go back to
+the train at the block's return time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field
+
+from protocol.fields import (
+    FenAmount,
+    IdNumber,
+    MaskedCard,
+    Name,
+    PaymentMethod,
+    Reference,
+    RequestModel,
+    ResponseModel,
+    Station,
+    Timestamp,
+    Train,
+)
+from protocol.ids import SeatClass
+
+PUBLIC_KEY_PATTERN = r"^[0-9a-f]{64}$"  # an Ed25519 public key, hex
+MAX_BLOCK_SEATS = 200
+MAX_SALES_PER_UPLOAD = 200
+
+
+# ---------------------------------------------------------------- finding a train
+
+
+class Destination(ResponseModel):
+    """A station reachable from the asking station on a date."""
+
+    code: Station
+    name: str  # as the timetable names it (Chinese)
+
+
+class DestinationsResponse(ResponseModel):
+    """``GET /v1/stations/{station}/destinations?date=``."""
+
+    station: Station
+    date: dt.date
+    destinations: list[Destination]
+
+
+class JourneyClass(ResponseModel):
+    """One seat class of one train for one journey: places sellable now and the fare."""
+
+    seat_class: SeatClass = Field(alias="class")
+    seats: int
+    standing: int
+    price_fen: FenAmount
+
+
+class JourneyOption(ResponseModel):
+    """A train that goes from ``from`` to ``to`` on the date, with what is left."""
+
+    train: Train
+    date: dt.date
+    from_station: Station = Field(alias="from")
+    to_station: Station = Field(alias="to")
+    from_name: str
+    to_name: str
+    departs_at: Timestamp
+    arrives_at: Timestamp
+    classes: list[JourneyClass]
+
+
+class JourneysResponse(ResponseModel):
+    """``GET /v1/journeys?from=&to=&date=[&station=]``: trains by departure."""
+
+    journeys: list[JourneyOption]
+
+
+# ---------------------------------------------------------------- emergency seat blocks
+
+
+class SigningKeyRequest(RequestModel):
+    """A unit registers the public key it signs emergency tickets with."""
+
+    public_key: str = Field(pattern=PUBLIC_KEY_PATTERN)
+
+
+class SigningKeyView(ResponseModel):
+    """The key id central gave a unit's key (published to its station's gates)."""
+
+    key_id: int  # 128..254: unit keys; central's own keys count from 1
+    public_key: str
+
+
+class BlockRequest(RequestModel):
+    """The operator leases a TVM seats for offline sale: ``POST .../{train}/{date}/blocks``."""
+
+    device_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    seat_class: SeatClass = Field(alias="class")
+    seats: int = Field(ge=1, le=MAX_BLOCK_SEATS, strict=True)
+    return_at: Timestamp  # unsold seats go back to the train then
+
+
+class BlockSeat(ResponseModel):
+    """One seat of a block: free from the TVM's station to the end of the run."""
+
+    coach: int
+    seat: int
+
+
+class BlockStop(ResponseModel):
+    """A stop a block ticket may go to, with its arrival and the fare from the TVM's station."""
+
+    code: Station
+    name: str
+    arrives_at: Timestamp
+    price_fen: FenAmount
+
+
+class BlockView(ResponseModel):
+    """A lease of seats to one TVM, as the TVM keeps it for selling offline."""
+
+    block_id: str
+    device_id: str
+    train: Train
+    date: dt.date
+    station: Station  # the TVM's: every block ticket boards here
+    station_name: str
+    departs_at: Timestamp
+    seat_class: SeatClass = Field(alias="class")
+    seats: list[BlockSeat]
+    stops: list[BlockStop]  # where a block ticket may go, in order
+    return_at: Timestamp
+    status: Literal["active", "returned"]
+    checkin_opens_minutes: int  # the token window central would give: the TVM gives the same
+    valid_after_arrival_minutes: int
+
+
+class BlocksResponse(ResponseModel):
+    """``GET /v1/units/me/blocks``: this TVM's blocks still active."""
+
+    blocks: list[BlockView]
+
+
+class BlockPayment(RequestModel):
+    """How an offline sale was paid (one method per sale)."""
+
+    method: PaymentMethod
+    reference: Reference
+    acquirer: Reference | None = None
+    card_masked: MaskedCard | None = None
+
+
+class BlockSale(RequestModel):
+    """One ticket sold offline from a block, as the TVM issued and printed it."""
+
+    block_id: str = Field(pattern=r"^[0-9a-f]{24}$")
+    ticket_id: str = Field(pattern=r"^[0-9a-f]{16}$")  # made by the TVM
+    coach: int = Field(ge=1, le=255, strict=True)
+    seat: int = Field(ge=1, le=65535, strict=True)
+    to_station: Station = Field(alias="to")
+    passenger_name: Name
+    id_number: IdNumber  # central keeps only its keyed hashes, as for any sale
+    price_fen: FenAmount
+    payment: BlockPayment
+    sold_at: Timestamp
+    token: str = Field(max_length=1024)  # as printed, signed with the TVM's key
+
+
+class BlockSalesUpload(RequestModel):
+    """``POST /v1/units/me/block-sales``: offline sales, idempotent by ticket id."""
+
+    sales: list[BlockSale] = Field(max_length=MAX_SALES_PER_UPLOAD)
+
+
+class BlockSaleResult(ResponseModel):
+    """What central made of one offline sale."""
+
+    ticket_id: str
+    status: Literal["issued", "duplicate", "refused"]
+    reason: str | None = None  # for a refusal: why (the sale's money must then be refunded)
+
+
+class BlockSalesAnswer(ResponseModel):
+    """One result per uploaded sale, in order."""
+
+    results: list[BlockSaleResult]
