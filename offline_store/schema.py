@@ -3,9 +3,10 @@
 Version 1 holds what a ticket gate needs: the ticket cache and revocations
 from central's station feed, the verification keys, the passage journal and
 its per-slot counters (the outbox), sync cursors, the device's enrolment and
-the unit's mode and facts. The TVM's sales journal will come as version 2,
-appended below; a step is never edited once shipped, so its SQL is written
-out literally rather than built from the code's enums.
+the unit's mode and facts. Version 2 adds what a ticket vending machine
+keeps: its sales journal, its emergency seat blocks and the key it signs
+block tickets with. A step is never edited once shipped, so its SQL is
+written out literally rather than built from the code's enums.
 
 Sizes are chosen for ten million cached tickets on an SD card: ticket ids are
 the integer row id, instants are integers, the token is kept in its 109-byte
@@ -172,4 +173,71 @@ VERSION_1 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (VERSION_1,)
+_SALES = """
+CREATE TABLE sales (
+    sale_id TEXT PRIMARY KEY,          -- made by the TVM before anything else happens
+    kind TEXT NOT NULL,                -- purchase, refund, change, offline
+    state TEXT NOT NULL,               -- where it stands: see offline_store.sales.SaleState
+    is_open INTEGER NOT NULL,          -- 1 until a final state: what a restart resumes
+    order_id TEXT,                     -- central's order, once held
+    amount_fen INTEGER NOT NULL,
+    transaction_id TEXT,               -- the POS's, journaled before the charge is asked
+    reversal_id TEXT,
+    payment TEXT,                      -- JSON: method, masked card, acquirer, authorisation
+    tickets TEXT,                      -- JSON: the issued tickets, with their tokens
+    printed INTEGER NOT NULL,          -- how many of those tickets have printed
+    detail TEXT NOT NULL,              -- JSON: the journey, the passengers masked, notes
+    created_at INTEGER NOT NULL,       -- milliseconds since 1970-01-01 UTC
+    updated_at INTEGER NOT NULL
+)"""
+_SALE_STEPS = """
+CREATE TABLE sale_steps (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    sale_id TEXT NOT NULL REFERENCES sales (sale_id),
+    at INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    detail TEXT NOT NULL
+)"""
+_BLOCKS = """
+CREATE TABLE blocks (
+    block_id TEXT PRIMARY KEY,
+    view TEXT NOT NULL,                -- central's BlockView, JSON
+    is_active INTEGER NOT NULL,
+    return_at INTEGER NOT NULL         -- milliseconds since 1970-01-01 UTC
+)"""
+_BLOCK_SALES = """
+CREATE TABLE block_sales (
+    ticket_id TEXT PRIMARY KEY,
+    block_id TEXT NOT NULL,
+    coach INTEGER NOT NULL,
+    seat INTEGER NOT NULL,
+    sale TEXT NOT NULL,                -- the BlockSale to upload, JSON (with the ID number
+                                       -- central's real-name rule needs; masked once uploaded)
+    uploaded_at INTEGER,
+    answer TEXT
+)"""
+_UNIT_KEY = """
+CREATE TABLE unit_key (
+    only_row INTEGER PRIMARY KEY CHECK (only_row = 1),
+    private_key BLOB NOT NULL,         -- the Ed25519 seed the TVM signs block tickets with
+    key_id INTEGER                     -- central's id for it, once registered
+)"""
+
+VERSION_2 = Migration(
+    version=2,
+    summary="ticket vending machine: sales journal, emergency seat blocks, its signing key",
+    statements=(
+        _SALES,
+        "CREATE INDEX sales_open ON sales (created_at) WHERE is_open = 1",
+        _SALE_STEPS,
+        "CREATE INDEX sale_steps_by_sale ON sale_steps (sale_id, seq)",
+        _BLOCKS,
+        _BLOCK_SALES,
+        # a block seat is sold once, offline; the journey's remainder returns through central
+        "CREATE UNIQUE INDEX block_sales_seat ON block_sales (block_id, coach, seat)",
+        "CREATE INDEX block_sales_pending ON block_sales (ticket_id) WHERE uploaded_at IS NULL",
+        _UNIT_KEY,
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (VERSION_1, VERSION_2)

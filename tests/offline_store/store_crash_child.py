@@ -78,6 +78,6 @@ def crash_in_migration(path: Path) -> None:
         die()
 
     step = Migration(
-        2, "test: sales journal", ("CREATE TABLE sales (id INTEGER PRIMARY KEY)",), then
+        len(MIGRATIONS) + 1, "test: extras", ("CREATE TABLE extras (id INTEGER PRIMARY KEY)",), then
     )
     UnitStore.open(path, migrations=(*MIGRATIONS, step))

@@ -1,4 +1,4 @@
-"""Schema migrations: a test-only second step, as the TVM's sales journal will come."""
+"""Schema migrations: a test-only step after the shipped ones, as a future version will come."""
 
 from __future__ import annotations
 
@@ -12,73 +12,79 @@ from store_samples import open_store, ticket
 from offline_store import MIGRATIONS, Migration, MigrationFailed, StoreTooNew, UnitStore
 from offline_store.migrations import check_steps, schema_version
 
+SHIPPED = len(MIGRATIONS)  # the version a store of this code is at
+NEXT = SHIPPED + 1
+
 
 def copy_paid_tickets(conn: sqlite3.Connection) -> None:
     """A data step: one sale per cached ticket."""
-    conn.execute("INSERT INTO sales (ticket_id, price_fen) SELECT ticket_id, 0 FROM tickets")
+    conn.execute("INSERT INTO extras (ticket_id, price_fen) SELECT ticket_id, 0 FROM tickets")
 
 
-SALES = Migration(
-    version=2,
-    summary="test: the TVM's sales journal",
+EXTRAS = Migration(
+    version=NEXT,
+    summary="test: a table of extras",
     statements=(
-        "CREATE TABLE sales (ticket_id INTEGER PRIMARY KEY, price_fen INTEGER NOT NULL)",
-        "CREATE INDEX sales_by_price ON sales (price_fen)",
+        "CREATE TABLE extras (ticket_id INTEGER PRIMARY KEY, price_fen INTEGER NOT NULL)",
+        "CREATE INDEX extras_by_price ON extras (price_fen)",
     ),
     then=copy_paid_tickets,
 )
-WITH_SALES = (*MIGRATIONS, SALES)
+WITH_EXTRAS = (*MIGRATIONS, EXTRAS)
 
 
 def test_a_new_step_upgrades_an_old_store_and_keeps_its_data(tmp_path: Path) -> None:
     path = tmp_path / "tvm.db"
     with open_store(path) as store:
         store.tickets.upsert([ticket(1), ticket(2)])
-    with UnitStore.open(path, migrations=WITH_SALES) as store:
+    with UnitStore.open(path, migrations=WITH_EXTRAS) as store:
         conn = store.connection
-        assert schema_version(conn) == 2
-        assert conn.execute("SELECT count(*) FROM sales").fetchone() == (2,)
+        assert schema_version(conn) == NEXT
+        assert conn.execute("SELECT count(*) FROM extras").fetchone() == (2,)
         assert store.tickets.get(ticket(1).ticket_id) is not None
 
 
 def test_a_new_store_runs_every_step(tmp_path: Path) -> None:
-    with UnitStore.open(tmp_path / "tvm.db", migrations=WITH_SALES) as store:
-        assert schema_version(store.connection) == 2
+    with UnitStore.open(tmp_path / "tvm.db", migrations=WITH_EXTRAS) as store:
+        assert schema_version(store.connection) == NEXT
 
 
 def test_the_upgraded_store_is_too_new_for_the_old_code(tmp_path: Path) -> None:
     path = tmp_path / "tvm.db"
-    UnitStore.open(path, migrations=WITH_SALES).close()
-    with pytest.raises(StoreTooNew, match="version 2 is newer than this code's version 1"):
+    UnitStore.open(path, migrations=WITH_EXTRAS).close()
+    newer = f"version {NEXT} is newer than this code's version {SHIPPED}"
+    with pytest.raises(StoreTooNew, match=newer):
         UnitStore.open(path)
 
 
 def test_a_failing_step_rolls_back_and_keeps_the_old_version(tmp_path: Path) -> None:
     path = tmp_path / "tvm.db"
     UnitStore.open(path).close()
-    broken = Migration(2, "test: broken", ("CREATE TABLE sales (id INTEGER)", "CREATE TABLE x ("))
+    broken = Migration(
+        NEXT, "test: broken", ("CREATE TABLE extras (id INTEGER)", "CREATE TABLE x (")
+    )
     with pytest.raises(MigrationFailed) as caught:
         UnitStore.open(path, migrations=(*MIGRATIONS, broken))
-    assert "migration 2 (test: broken)" in str(caught.value)
+    assert f"migration {NEXT} (test: broken)" in str(caught.value)
     assert str(path) in str(caught.value)
     with UnitStore.open(path) as store:
         conn = store.connection
-        assert schema_version(conn) == 1
-        assert conn.execute("SELECT name FROM sqlite_schema WHERE name = 'sales'").fetchall() == []
-    with UnitStore.open(path, migrations=WITH_SALES) as store:  # the fixed step runs
-        assert schema_version(store.connection) == 2
+        assert schema_version(conn) == SHIPPED
+        assert conn.execute("SELECT name FROM sqlite_schema WHERE name = 'extras'").fetchall() == []
+    with UnitStore.open(path, migrations=WITH_EXTRAS) as store:  # the fixed step runs
+        assert schema_version(store.connection) == NEXT
 
 
 def test_a_step_that_raises_in_python_rolls_back_too(tmp_path: Path) -> None:
     def refuse(conn: sqlite3.Connection) -> None:
         raise RuntimeError("no price list")
 
-    step = Migration(2, "test: refuses", ("CREATE TABLE sales (id INTEGER)",), refuse)
+    step = Migration(NEXT, "test: refuses", ("CREATE TABLE extras (id INTEGER)",), refuse)
     path = tmp_path / "tvm.db"
     with pytest.raises(MigrationFailed, match="no price list"):
         UnitStore.open(path, migrations=(*MIGRATIONS, step))
     with UnitStore.open(path) as store:
-        assert schema_version(store.connection) == 1
+        assert schema_version(store.connection) == SHIPPED
 
 
 @pytest.mark.parametrize("versions", [(1, 3), (2,), (1, 1)])
@@ -99,7 +105,7 @@ def test_several_openers_of_a_new_store_run_each_step_once(tmp_path: Path) -> No
     def count_run(conn: sqlite3.Connection) -> None:
         runs.append(1)
 
-    counted = Migration(2, "test: counted", ("CREATE TABLE sales (id INTEGER)",), count_run)
+    counted = Migration(NEXT, "test: counted", ("CREATE TABLE extras (id INTEGER)",), count_run)
     errors: list[BaseException] = []
 
     def open_and_close() -> None:

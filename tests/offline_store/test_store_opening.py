@@ -12,6 +12,7 @@ import pytest
 from store_samples import admitted, open_store, ticket
 
 from offline_store import (
+    MIGRATIONS,
     StoreCorrupt,
     StoreError,
     StoreErrorCode,
@@ -49,7 +50,7 @@ def test_every_connection_is_durable_and_waits_for_the_lock(tmp_path: Path) -> N
         assert conn.execute("PRAGMA synchronous").fetchone() == (2,)  # FULL
         assert conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
         assert conn.execute("PRAGMA busy_timeout").fetchone() == (5000,)
-        assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
     finally:
         conn.close()
 
@@ -151,9 +152,9 @@ def test_a_store_newer_than_the_code_is_refused_untouched(tmp_path: Path) -> Non
     before = path.read_bytes()
     with pytest.raises(StoreTooNew) as caught:
         open_connection(path)
-    message = str(caught.value)
-    assert str(path) in message and "version 7" in message and "version 1" in message
-    assert (caught.value.found, caught.value.known) == (7, 1)
+    message, known = str(caught.value), len(MIGRATIONS)
+    assert str(path) in message and "version 7" in message and f"version {known}" in message
+    assert (caught.value.found, caught.value.known) == (7, known)
     assert path.read_bytes() == before
 
 
