@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
+from offline_store.blocks import Blocks, BlockSales, UnitKey
 from offline_store.connection import (
     DEFAULT_SETTINGS,
     StoreConnection,
@@ -35,6 +36,7 @@ from offline_store.connection import (
 from offline_store.journal import PassageJournal
 from offline_store.key_store import VerificationKeys
 from offline_store.migrations import Migration, check_schema, migrate
+from offline_store.sales import SalesJournal
 from offline_store.schema import MIGRATIONS
 from offline_store.ticket_cache import Revocations, TicketCache
 from offline_store.unit_state import Enrolment, SyncCursors, UnitState
@@ -69,6 +71,10 @@ class UnitStore:
         self.cursors = SyncCursors(conn)
         self.enrolment = Enrolment(conn)
         self.state = UnitState(conn)
+        self.sales = SalesJournal(conn)
+        self.blocks = Blocks(conn)
+        self.block_sales = BlockSales(conn)
+        self.unit_key = UnitKey(conn)
 
     @classmethod
     def open(
