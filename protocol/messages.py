@@ -239,6 +239,27 @@ class RefundResponse(ResponseModel):
     acquirer: str | None = None
 
 
+class RefundQuote(ResponseModel):
+    """What a refund of the ticket would keep and pay back now, before the passenger confirms."""
+
+    ticket_id: TicketRef
+    price_fen: FenAmount
+    fee_fen: FenAmount
+    refund_fen: FenAmount
+    method: PaymentMethod | None = None
+    acquirer: str | None = None
+
+
+class ChangeQuote(ResponseModel):
+    """What a change of the ticket to another journey would cost now, before confirming."""
+
+    ticket_id: TicketRef
+    old_price_fen: FenAmount
+    new_price_fen: FenAmount
+    price_difference_fen: FenDelta  # positive: the passenger pays more
+    fee_fen: FenAmount
+
+
 class ChangeRequest(JourneySpec):
     """Change a ticket to another journey; the passenger stays the same.
 

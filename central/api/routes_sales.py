@@ -21,14 +21,17 @@ from central.writer.commands import Cancel, Change, Command, Hold, Pay, Refund
 from central.writer.once import StoredAnswer
 from protocol.errors import ErrorCode
 from protocol.fields import OrderRef, ServiceDate, Station, TicketRef, Train
+from protocol.ids import SeatClass
 from protocol.messages import (
     AvailabilityResponse,
+    ChangeQuote,
     ChangeRequest,
     ChangeResponse,
     KeysResponse,
     OrderRequest,
     OrderView,
     PaymentRequest,
+    RefundQuote,
     RefundResponse,
     TicketView,
 )
@@ -147,6 +150,38 @@ async def change_ticket(request: Request, ticket_id: TicketRef, body: ChangeRequ
 async def get_ticket(request: Request, ticket_id: TicketRef) -> Response:
     """One ticket and its status."""
     return await read(request, service(request).reads.ticket, ticket_id)
+
+
+@router.get(
+    "/tickets/{ticket_id}/refund-quote",
+    access=SELLERS,
+    errors=(404, 409),
+    response_model=RefundQuote,
+)
+async def refund_quote(request: Request, ticket_id: TicketRef) -> Response:
+    """What a refund would keep and pay back now, so the passenger confirms knowing the fee."""
+    return await read(request, service(request).reads.refund_quote, ticket_id)
+
+
+@router.get(
+    "/tickets/{ticket_id}/change-quote",
+    access=SELLERS,
+    errors=(404, 409),
+    response_model=ChangeQuote,
+)
+async def change_quote(
+    request: Request,
+    ticket_id: TicketRef,
+    train: Train,
+    date: ServiceDate,
+    from_station: Annotated[Station, Query(alias="from")],
+    to_station: Annotated[Station, Query(alias="to")],
+    seat_class: Annotated[SeatClass, Query(alias="class")],
+) -> Response:
+    """What a change to that journey would cost now: the new price, the difference, the fee."""
+    reads = service(request).reads
+    journey = (train, date, from_station, to_station, seat_class)
+    return await read(request, reads.change_quote, ticket_id, *journey)
 
 
 @router.get("/keys", access=PUBLIC, response_model=KeysResponse)

@@ -21,12 +21,12 @@ from central.operating import audit, devices
 from central.operating.adjustments import quota_summary
 from central.operating.stats import sales_stats
 from central.reads.runs import RunReader
-from central.sales.aftersales import find_ticket
+from central.sales.aftersales import find_ticket, issued_ticket
 from central.sales.context import SalesContext
 from central.sales.orders import find_order, order_tickets, order_view
 from central.sales.tickets import ticket_json
 from central.store import tables as t
-from protocol.messages import AvailabilityClass, AvailabilityResponse
+from protocol.messages import AvailabilityClass, AvailabilityResponse, ChangeQuote, RefundQuote
 from protocol.units import AnomalyView, DeviceView, FeedPage, UnitProfile
 
 
@@ -89,6 +89,43 @@ class Reads:
         with self._reading() as conn:
             row = find_ticket(conn, ticket_id)
             return _with_dates(ticket_json(self.runs.info(conn, row.run_id), row))
+
+    def refund_quote(self, ticket_id: str) -> dict[str, Any]:
+        """What refunding an issued ticket would keep and pay back now."""
+        with self._reading() as conn:
+            ticket = issued_ticket(conn, ticket_id)
+            order = find_order(conn, ticket.order_id)
+        fee = self.ctx.refunds.fee_fen(ticket.price_fen, ticket.departs_at, self.ctx.now())
+        quote = {
+            "ticket_id": ticket_id,
+            "price_fen": ticket.price_fen,
+            "fee_fen": fee,
+            "refund_fen": ticket.price_fen - fee,
+            "method": order.payment_method,
+            "acquirer": order.acquirer,
+        }
+        return RefundQuote.model_validate(quote).model_dump(mode="json")
+
+    def change_quote(
+        self, ticket_id: str, train: str, day: date, from_code: str, to_code: str, seat_class: str
+    ) -> dict[str, Any]:
+        """What changing an issued ticket to that journey would cost now (fee as central's)."""
+        with self._reading() as conn:
+            ticket = issued_ticket(conn, ticket_id)
+            info = self.runs.info(conn, self.runs.run_id(conn, train, day))
+        a, b = info.journey(from_code, to_code)
+        new_price = info.price_fen(seat_class, a, b)
+        difference = new_price - ticket.price_fen
+        now = self.ctx.now()
+        fee = self.ctx.refunds.fee_fen(-difference, ticket.departs_at, now) if difference < 0 else 0
+        quote = {
+            "ticket_id": ticket_id,
+            "old_price_fen": ticket.price_fen,
+            "new_price_fen": new_price,
+            "price_difference_fen": difference,
+            "fee_fen": fee,
+        }
+        return ChangeQuote.model_validate(quote).model_dump(mode="json")
 
     def order(self, order_id: str) -> dict[str, Any]:
         """An order with its tickets (tokens once issued)."""

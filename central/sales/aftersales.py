@@ -31,7 +31,7 @@ from protocol.messages import ChangeRequest, ChangeResponse, RefundResponse
 def refund(conn: Connection, ctx: SalesContext, ticket_id: str) -> RefundResponse:
     """Refund an issued ticket: fee by the schedule, seat back to the inventory."""
     now = ctx.now()
-    ticket = _issued_ticket(conn, ticket_id)
+    ticket = issued_ticket(conn, ticket_id)
     fee = ctx.refunds.fee_fen(ticket.price_fen, ticket.departs_at, now)
     run = ctx.cache.for_write(conn, ticket.run_id)
     refund_fen = ticket.price_fen - fee
@@ -74,7 +74,7 @@ def _changeable(
     conn: Connection, ctx: SalesContext, ticket_id: str, id_number: str, now: datetime
 ) -> Any:
     """The issued ticket to change, once its holder is proven and its train not gone."""
-    old = _issued_ticket(conn, ticket_id)
+    old = issued_ticket(conn, ticket_id)
     if ctx.keys.holder_key(id_number) != old.id_key:
         raise OrderError(f"ID number does not match ticket {ticket_id}", ErrorCode.HOLDER_MISMATCH)
     if now >= old.departs_at:
@@ -129,7 +129,8 @@ def _issue_replacement(
     return new
 
 
-def _issued_ticket(conn: Connection, ticket_id: str) -> Any:
+def issued_ticket(conn: Connection, ticket_id: str) -> Any:
+    """An issued ticket's row, or ``unknown_ticket`` / ``ticket_not_issued``."""
     ticket = find_ticket(conn, ticket_id)
     if ticket.status != "issued":
         raise OrderError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import timedelta
 from typing import Any
 
@@ -278,3 +279,32 @@ def test_shared_quota_sells_remote_station_tickets_in_its_group(loaded: Api) -> 
     held = loaded.post("/v1/orders", body, headers=tvm)
     assert held.status_code == 201, held.text
     assert held.json()["tickets"][0]["remote"] is True
+
+
+def test_quotes_tell_the_fee_the_refund_and_the_change_then_charge(
+    loaded: Api, clock: FakeClock
+) -> None:
+    ticket = issue(loaded)
+    departs = dt.datetime.fromisoformat(G["stops"][0]["depart"])
+    clock.now = departs - dt.timedelta(hours=30)  # 24-48 h before: 10 %
+    quote = loaded.get(f"/v1/tickets/{ticket['ticket_id']}/refund-quote").json()
+    assert quote["fee_fen"] > 0 and quote["fee_fen"] + quote["refund_fen"] == quote["price_fen"]
+    shorter = {**order_body(), "to": STOPS[2], "id_number": "110101199001010000"}
+    del shorter["passengers"], shorter["channel"], shorter["station"]
+    params = {k: shorter[k] for k in ("train", "date", "from", "to", "class")}
+    change = loaded.get(f"/v1/tickets/{ticket['ticket_id']}/change-quote", params=params).json()
+    assert change["price_difference_fen"] == change["new_price_fen"] - change["old_price_fen"] < 0
+    changed = loaded.post(f"/v1/tickets/{ticket['ticket_id']}/change", shorter).json()
+    assert (changed["price_difference_fen"], changed["fee_fen"]) == (
+        change["price_difference_fen"],
+        change["fee_fen"],
+    )
+    new = changed["ticket"]["ticket_id"]
+    quoted = loaded.get(f"/v1/tickets/{new}/refund-quote").json()
+    refunded = loaded.post(f"/v1/tickets/{new}/refund").json()
+    assert (refunded["fee_fen"], refunded["refund_fen"]) == (
+        quoted["fee_fen"],
+        quoted["refund_fen"],
+    )
+    gone = loaded.get(f"/v1/tickets/{new}/refund-quote")
+    assert gone.status_code == 409 and gone.json()["error"]["code"] == "ticket_not_issued"
