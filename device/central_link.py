@@ -85,30 +85,37 @@ class CentralLink:
     async def enrol(self, code: str, credential_hash: str) -> tuple[UnitProfile, Timed]:
         """Exchange the one-time code for the credential whose hash is given."""
         body = EnrolmentRequest(enrolment_code=code, credential_hash=credential_hash)
-        return await self._call("POST", "/v1/enrolments", UnitProfile, json=body.model_dump())
+        return await self.call("POST", "/v1/enrolments", UnitProfile, json=body.model_dump())
 
     async def me(self) -> tuple[UnitProfile, Timed]:
         """The unit as central knows it (and proof the credential still works)."""
-        return await self._call("GET", "/v1/units/me", UnitProfile)
+        return await self.call("GET", "/v1/units/me", UnitProfile)
 
     async def feed(self, station: str, cursor: int, limit: int) -> tuple[FeedPage, Timed]:
         """One page of the station's feed after ``cursor``."""
         params = {"cursor": cursor, "limit": limit}
         path = f"/v1/stations/{station}/feed"
-        return await self._call("GET", path, FeedPage, params=params)
+        return await self.call("GET", path, FeedPage, params=params)
 
     async def upload(self, upload: PassageUpload) -> tuple[PassageAnswer, Timed]:
         """A batch of journaled passages and counts."""
         body = upload.model_dump(mode="json", exclude_none=True)
-        return await self._call("POST", "/v1/passages", PassageAnswer, json=body)
+        return await self.call("POST", "/v1/passages", PassageAnswer, json=body)
 
     async def close(self) -> None:
         """Close the connection pool."""
         await self._client.aclose()
 
-    async def _call(
-        self, method: str, path: str, model: type[Model], **kwargs: Any
+    async def call(
+        self, method: str, path: str, model: type[Model], key: str | None = None, **kwargs: Any
     ) -> tuple[Model, Timed]:
+        """One request; its answer as ``model`` with when it went and came.
+
+        ``key`` is the Idempotency-Key of a mutation: a retry with the same key
+        gets the first answer.
+        """
+        if key is not None:
+            kwargs["headers"] = {**kwargs.get("headers", {}), "Idempotency-Key": key}
         sent = self.clock()
         try:
             response = await self._client.request(method, path, **kwargs)
