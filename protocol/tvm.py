@@ -53,6 +53,7 @@ class DestinationsResponse(ResponseModel):
     """``GET /v1/stations/{station}/destinations?date=``."""
 
     station: Station
+    station_name: str  # the asking station's own name, as the timetable has it
     date: dt.date
     destinations: list[Destination]
 

@@ -14,6 +14,7 @@ from protocol.messages import (
     ChangeQuote,
     ChangeRequest,
     ChangeResponse,
+    KeysResponse,
     OrderRequest,
     OrderView,
     PaymentRequest,
@@ -100,6 +101,11 @@ class TvmLink(CentralLink):
         path = f"/v1/tickets/{ticket_id}/change"
         answer, _ = await self.call("POST", path, ChangeResponse, key=key, json=body)
         return answer
+
+    async def keys(self) -> dict[str, object]:
+        """Every key that signs tickets, as ``GET /v1/keys`` gives them."""
+        answer, _ = await self.call("GET", "/v1/keys", KeysResponse)
+        return answer.model_dump(mode="json")
 
     async def register_signing_key(self, public_hex: str) -> SigningKeyView:
         """Register the key this TVM signs emergency-block tickets with."""

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 from card_reader.conftest import VpcdSlot, pcscd_shared, vpcd_slot
-from gate_rig import Central, Gate, train_run
+from central_rig import Central, train_run
+from gate_rig import Gate
 
 from drivers.sim.control import SimulatorClient
 
