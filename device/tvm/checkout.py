@@ -245,6 +245,9 @@ class Checkout:
             await self.print_tickets(sale.sale_id)
         elif state is SaleState.REVERSING:
             await self.reverse(sale.sale_id, "restart during a reversal")
+        elif state in (SaleState.DECLINED, SaleState.REVERSED):  # the hold was still to let go
+            await self.cancel(sale.sale_id, f"restart after {state.value}")
+            await self._step(sale.sale_id, state, False)
 
     async def _finish_charged(self, sale_id: str) -> None:
         await self.issue(sale_id)

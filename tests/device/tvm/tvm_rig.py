@@ -28,6 +28,7 @@ from device.events import EventLog
 from device.store_thread import StoreThread
 from device.tvm.central import TvmLink
 from device.tvm.checkout import Checkout, PrintFacts
+from device.tvm.id_numbers import check_character
 from drivers.pos.config import BankTerminalConfig, open_bank_terminal
 from drivers.pos.simulator.steering import TerminalScript
 from drivers.printer.config import TicketPrinterConfig
@@ -95,6 +96,20 @@ def passengers_order(run: dict[str, Any], count: int, first: int = 0) -> OrderRe
         channel="tvm",
         station="AAA",
     )
+
+
+def one_passenger(run: dict[str, Any], id_number: str) -> OrderRequest:
+    """A one-passenger AAA->CCC order on ``run``."""
+    order = passengers_order(run, 1)
+    passenger = PassengerSpec(name="乘客", id_number=id_number)
+    return order.model_copy(update={"passengers": [passenger]})
+
+
+def fresh_id_number() -> str:
+    """A well-formed resident ID number nobody else in the test is likely to have."""
+    born = dt.date(1950, 1, 1) + dt.timedelta(days=secrets.randbelow(20_000))
+    body = f"110101{born:%Y%m%d}{secrets.randbelow(1000):03d}"
+    return body + check_character(body)
 
 
 def enrol(central: Central, device_id: str) -> str:
