@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from offline_store.columns import to_millis
@@ -33,7 +33,7 @@ class Blocks:
     def __init__(self, conn: StoreConnection) -> None:
         self._conn = conn
 
-    def replace_active(self, views: list[Mapping[str, Any]]) -> None:
+    def replace_active(self, views: Sequence[Mapping[str, Any]]) -> None:
         """The active blocks are exactly these (each central's BlockView as JSON values)."""
         with write_transaction(self._conn) as conn:
             conn.execute("UPDATE blocks SET is_active = 0")

@@ -232,6 +232,8 @@ class Checkout:
         state = SaleState(sale.state)
         if state is SaleState.HOLDING:
             await self._step(sale.sale_id, SaleState.ABANDONED, False, note={"why": "restart"})
+        elif state is SaleState.HELD and sale.kind == "offline":
+            await self._step(sale.sale_id, SaleState.CANCELLED, False, note={"why": "restart"})
         elif state is SaleState.HELD:
             await self.cancel(sale.sale_id, "restart before payment")
         elif state in (SaleState.CHARGING, SaleState.UNRESOLVED):
@@ -250,6 +252,10 @@ class Checkout:
             await self._step(sale.sale_id, state, False)
 
     async def _finish_charged(self, sale_id: str) -> None:
+        sale = await self._sale(sale_id)
+        if sale.kind == "offline":  # a block ticket needs the passenger's data, gone with the crash
+            await self.reverse(sale_id, "offline sale interrupted before its ticket was made")
+            return
         await self.issue(sale_id)
         await self.print_tickets(sale_id)
 
