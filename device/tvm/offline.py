@@ -28,6 +28,7 @@ from device.store_thread import StoreThread
 from device.tvm import words
 from device.tvm.central import TvmLink
 from device.tvm.checkout import Checkout, SaleState
+from device.tvm.desk import MachineHealth, OnlineDesk
 from device.tvm.flow import Held, Scanned
 from device.tvm.stations import station
 from device.tvm.view import Banner, ClassChoice, Station, TicketLine, TrainChoice
@@ -333,3 +334,62 @@ def _signed(
         "class": block.seat_class,
         "remote": False,
     }
+
+
+class EitherDesk:
+    """Online while central answers; from the emergency block while it does not.
+
+    A purchase stays with the desk that held it, whatever happens to the
+    network meanwhile; refunds always need central.
+    """
+
+    def __init__(self, online: OnlineDesk, offline: OfflineDesk, health: MachineHealth) -> None:
+        self.online = online
+        self.offline = offline
+        self.health = health
+        self.station = online.station
+        self._owners: dict[str, OnlineDesk | OfflineDesk] = {}
+
+    def closed_because(self) -> Words | None:
+        return self.health.closed_because()
+
+    def banner(self) -> Banner:
+        return self.health.banner()
+
+    def _now(self) -> OnlineDesk | OfflineDesk:
+        is_offline = not self.health.is_online and self.health.has_block
+        return self.offline if is_offline else self.online
+
+    async def destinations(self) -> list[Station]:
+        return await self._now().destinations()
+
+    async def trains(self, destination: Station) -> list[TrainChoice]:
+        return await self._now().trains(destination)
+
+    async def hold(
+        self,
+        sale_id: str,
+        train: TrainChoice,
+        seat_class: ClassChoice,
+        destination: Station,
+        passengers: list[tuple[str, str]],
+    ) -> Held:
+        desk: OnlineDesk | OfflineDesk = self.offline if train.is_from_block else self.online
+        self._owners[sale_id] = desk
+        return await desk.hold(sale_id, train, seat_class, destination, passengers)
+
+    async def pay(self, sale_id: str, confirmed: bool) -> tuple[TicketLine, ...]:
+        return await self._owners[sale_id].pay(sale_id, confirmed)
+
+    async def print_tickets(self, sale_id: str) -> None:
+        await self._owners.pop(sale_id).print_tickets(sale_id)
+
+    async def cancel(self, sale_id: str, why: str) -> None:
+        owner: OnlineDesk | OfflineDesk = self._owners.pop(sale_id, self.online)
+        await owner.cancel(sale_id, why)
+
+    async def scanned(self, text: str) -> Scanned:
+        return await self.online.scanned(text)
+
+    async def refund(self, sale_id: str, ticket: Scanned) -> int:
+        return await self.online.refund(sale_id, ticket)

@@ -24,6 +24,7 @@ from device.tvm.central import TvmLink
 from device.tvm.checkout import Checkout
 from device.tvm.desk import MachineHealth
 from device.tvm.flow import KioskFlow
+from device.tvm.offline import BlockKeeper, OfflineDesk
 from device.tvm.view import Intent, IntentKind, Screen, TvmView
 from drivers.errors import DriverError
 from drivers.printer.printer import TicketPrinter
@@ -53,6 +54,8 @@ class TvmRuntime:
         idle_timeout_s: float,
         health_every_s: float,
         monotonic: Callable[[], float],
+        keeper: BlockKeeper | None = None,
+        offline: OfflineDesk | None = None,
     ) -> None:
         self.flow = flow
         self.health = health
@@ -65,6 +68,8 @@ class TvmRuntime:
         self.idle_timeout_s = idle_timeout_s
         self.health_every_s = health_every_s
         self.monotonic = monotonic
+        self.keeper = keeper
+        self.offline = offline
         self._lock = asyncio.Lock()
         self._last_touch = monotonic()
         self.ready = asyncio.Event()  # set once recovery is over and the home screen is up
@@ -149,8 +154,14 @@ class TvmRuntime:
         try:
             await self.link.me()
             self.health.is_online = True
-        except (CentralUnreachable, CentralRefused):
+            if self.keeper is not None:
+                self.health.has_block = await self.keeper.sync() > 0
+        except (CentralUnreachable, CentralRefused) as exc:
+            if self.health.is_online:
+                log.warning("central out of reach: %s", exc)
             self.health.is_online = False
+            if self.offline is not None:
+                self.health.has_block = bool(await self.offline.blocks())
 
     def _changed(self, before: Screen) -> None:
         if self.flow.screen is not before:
