@@ -22,6 +22,7 @@ from central.api.access import (
     PUBLIC,
     UNITS,
     AuthError,
+    Authenticator,
     Routes,
     caller,
 )
@@ -71,7 +72,10 @@ async def revoke(request: Request, device_id: str) -> Response:
     """Withdraw a device's credential for good (audited); it answers 401 from then on."""
     who = caller(request)
     command = RevokeDevice(device_id=device_id, actor=who.name)
-    return answer(await service(request).mutate(request, who.name, 200, command))
+    stored = await service(request).mutate(request, who.name, 200, command)
+    authenticator: Authenticator = request.app.state.authenticator
+    authenticator.forget(device_id)  # this process refuses the token from now on
+    return answer(stored)
 
 
 @router.get("/stations/{station}/feed", access=GATES, response_model=FeedPage)
