@@ -97,10 +97,30 @@ async def station_feed(
 
 def _compressed(request: Request, body: bytes) -> Response:
     headers = {"Vary": "Accept-Encoding"}
-    if len(body) >= GZIP_FROM_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
+    if len(body) >= GZIP_FROM_BYTES and accepts_gzip(request.headers.get("accept-encoding", "")):
         body = gzip.compress(body, compresslevel=6)
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type="application/json", headers=headers)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """True when an Accept-Encoding header names gzip with a weight above 0 (RFC 9110)."""
+    for item in accept_encoding.split(","):
+        coding, *params = (part.strip() for part in item.split(";"))
+        if coding.lower() == "gzip":
+            return _weight(params) > 0
+    return False
+
+
+def _weight(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
 
 
 @router.post("/passages", access=GATE_ONLY, keyed=False, response_model=PassageAnswer)
