@@ -29,7 +29,7 @@ from units_fixtures import (
     service_of,
 )
 
-from central.api.access import AuthError, Authenticator
+from central.api.access import Authenticator, AuthError
 from protocol.units import ENROLMENT_CODE_PATTERN
 
 CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")  # Crockford, as documented
