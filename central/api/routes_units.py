@@ -21,8 +21,8 @@ from central.api.access import (
     OPERATOR_ONLY,
     PUBLIC,
     UNITS,
-    AuthError,
     Authenticator,
+    AuthError,
     Routes,
     caller,
 )

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from conftest import Api, FakeClock, device_token
@@ -35,8 +36,10 @@ from protocol.units import ENROLMENT_CODE_PATTERN
 CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")  # Crockford, as documented
 
 
-def registered_code(api: Api, device_id: str, kind: str = "gate", **extra: object) -> str:
-    response = register(api, device_id, kind, extra.pop("station", "AAA"), **extra)
+def registered_code(
+    api: Api, device_id: str, kind: str = "gate", station: str = "AAA", **extra: str
+) -> str:
+    response = register(api, device_id, kind, station, **extra)
     assert response.status_code == 201, response.text
     return str(response.json()["enrolment_code"])
 
@@ -369,10 +372,11 @@ def test_a_gate_uploads_passages_but_never_sells_or_operates(api: Api) -> None:
 
 def test_a_tvm_neither_uploads_passages_nor_reads_the_feed(api: Api) -> None:
     tvm = device_token(api, "tvm-1", "tvm", "AAA")
-    for method, path, body in [
+    calls: list[tuple[str, str, Any]] = [
         ("POST", "/v1/passages", {"passages": []}),
         ("GET", "/v1/stations/AAA/feed", None),
-    ]:
+    ]
+    for method, path, body in calls:
         response = as_unit(api, tvm, method, path, json=body)
         assert response.status_code == 403 and error_code(response) == "forbidden"
     assert as_unit(api, tvm, "GET", "/v1/units/me").status_code == 200

@@ -92,7 +92,8 @@ def counts(api: Api) -> dict[tuple[str, str, datetime, str], tuple[int, int]]:
     with service_of(api).engine.connect() as conn:
         rows = conn.execute(select(t.passage_counts)).all()
     return {
-        (r.device_id, r.direction, r.slot_start, r.kind): (r.count, r.slot_minutes) for r in rows
+        (r.device_id, r.direction, r.slot_start, r.kind): (r._mapping["count"], r.slot_minutes)
+        for r in rows
     }
 
 
