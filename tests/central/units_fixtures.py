@@ -24,7 +24,7 @@ DAY = "2026-11-26"
 TIMES = [(None, "08:00"), ("08:30", "08:32"), ("09:10", "09:12"), ("10:00", None)]
 
 
-def small_run(seats: int = 40) -> dict[str, Any]:
+def small_run(seats: int = 40, train: str = TRAIN) -> dict[str, Any]:
     """Four stops, ``seats`` ZE seats, no standing."""
     stops: list[dict[str, Any]] = []
     for n, (code, (arrive, depart)) in enumerate(zip(STATIONS, TIMES, strict=True)):
@@ -35,7 +35,7 @@ def small_run(seats: int = 40) -> dict[str, Any]:
             stop["depart"] = f"{DAY}T{depart}:00+08:00"
         stops.append(stop)
     return {
-        "train": TRAIN,
+        "train": train,
         "date": DAY,
         "stops": stops,
         "coaches": [{"coach": 1, "class": "ZE", "seats": seats}],
@@ -46,8 +46,8 @@ def small_run(seats: int = 40) -> dict[str, Any]:
     }
 
 
-def load_small_run(api: Api) -> None:
-    response = api.post("/v1/train-runs", small_run())
+def load_small_run(api: Api, train: str = TRAIN) -> None:
+    response = api.post("/v1/train-runs", small_run(train=train))
     assert response.status_code == 201, response.text
 
 
@@ -65,10 +65,12 @@ def departure(station: str) -> datetime:
     return datetime.fromisoformat(f"{DAY}T{hhmm}:00+08:00").astimezone(UTC)
 
 
-def sell(api: Api, board: str, alight: str, id_number: str, name: str = "旅客") -> dict[str, Any]:
+def sell(
+    api: Api, board: str, alight: str, id_number: str, name: str = "旅客", train: str = TRAIN
+) -> dict[str, Any]:
     """Hold and pay one ticket of the small train; the issued ticket's view."""
     body = {
-        "train": TRAIN,
+        "train": train,
         "date": DAY,
         "from": board,
         "to": alight,
