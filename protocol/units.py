@@ -16,7 +16,7 @@ import hmac
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, JsonValue
+from pydantic import BeforeValidator, Field, JsonValue
 
 from protocol.fields import (
     MAX_INT32,
@@ -34,6 +34,8 @@ from protocol.fields import (
 from protocol.token import normalise_id_number
 
 ENROLMENT_CODE_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$"  # Crockford base32
+# how Crockford base32 reads what a person typed: any case, O for 0, I and L for 1
+_CODE_AS_TYPED = str.maketrans("OIL", "011")
 CREDENTIAL_HASH_PATTERN = r"^[0-9a-f]{64}$"
 PASSAGE_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 MAX_PASSAGES_PER_UPLOAD = 1000
@@ -73,6 +75,26 @@ class GateReason(StrEnum):
     OUT_OF_SERVICE = "out_of_service"
 
 
+def read_enrolment_code(typed: object) -> object:
+    """An enrolment code as a technician may type it, in its one spelling (``7KQ2-M9XD``).
+
+    Case does not matter, O reads as 0 and I or L as 1 (Crockford base32), the
+    dash may be left out and spaces around are ignored; anything else is left
+    for the pattern to refuse.
+    """
+    if not isinstance(typed, str):
+        return typed
+    code = typed.strip().upper().translate(_CODE_AS_TYPED)
+    if len(code) == 8 and "-" not in code:
+        code = f"{code[:4]}-{code[4:]}"
+    return code
+
+
+EnrolmentCodeText = Annotated[
+    str, BeforeValidator(read_enrolment_code), Field(pattern=ENROLMENT_CODE_PATTERN)
+]
+
+
 class EnrolmentCode(ResponseModel):
     """A unit registered; give this code to its technician (it works once, until it expires)."""
 
@@ -86,7 +108,7 @@ class EnrolmentCode(ResponseModel):
 class EnrolmentRequest(RequestModel):
     """A unit exchanges its code for its credential: the SHA-256 (hex) of a token it made."""
 
-    enrolment_code: str = Field(pattern=ENROLMENT_CODE_PATTERN)
+    enrolment_code: EnrolmentCodeText
     credential_hash: str = Field(pattern=CREDENTIAL_HASH_PATTERN)
 
 

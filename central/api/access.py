@@ -40,7 +40,7 @@ from protocol.messages import ErrorResponse
 OPERATOR = "operator"
 SELLING_KINDS = frozenset({"tvm", "window", "agent", "phone", "internet", "sms"})
 DEVICE_KINDS = SELLING_KINDS | {"gate"}
-REMEMBER_S = 10.0  # a revoked device token stops working within this long
+REMEMBER_S = 10.0  # a token revoked through another HTTP process stops working within this
 BEARER_SCHEME = "bearer"
 
 
@@ -107,6 +107,12 @@ class Authenticator:
         principal = await run_in_threadpool(self._look_up, digest)
         self._recent[digest] = (principal, time.monotonic() + REMEMBER_S)
         return principal
+
+    def forget(self, device_id: str) -> None:
+        """Stop remembering a device's token at once (it was revoked through this process)."""
+        for digest, (principal, _) in list(self._recent.items()):
+            if principal.name == device_id:
+                self._recent.pop(digest, None)
 
     def _look_up(self, digest: str) -> Principal:
         with self.engine.connect().execution_options(read_only=True) as conn:

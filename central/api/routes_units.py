@@ -20,6 +20,7 @@ from central.api.access import (
     OPERATOR_ONLY,
     PUBLIC,
     UNITS,
+    Authenticator,
     AuthError,
     Routes,
     caller,
@@ -75,7 +76,10 @@ async def revoke(request: Request, device_id: DeviceId) -> Response:
     """Withdraw a device's credential for good (audited); it answers 401 from then on."""
     who = caller(request)
     command = RevokeDevice(device_id=device_id, actor=who.name)
-    return answer(await service(request).mutate(request, who.name, 200, command))
+    stored = await service(request).mutate(request, who.name, 200, command)
+    authenticator: Authenticator = request.app.state.authenticator
+    authenticator.forget(device_id)  # this process refuses the token from now on
+    return answer(stored)
 
 
 @router.get("/stations/{station}/feed", access=GATES, response_model=FeedPage)
@@ -97,10 +101,30 @@ async def station_feed(
 
 def _compressed(request: Request, body: bytes) -> Response:
     headers = {"Vary": "Accept-Encoding"}
-    if len(body) >= GZIP_FROM_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
+    if len(body) >= GZIP_FROM_BYTES and accepts_gzip(request.headers.get("accept-encoding", "")):
         body = gzip.compress(body, compresslevel=6)
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type="application/json", headers=headers)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """True when an Accept-Encoding header names gzip with a weight above 0 (RFC 9110)."""
+    for item in accept_encoding.split(","):
+        coding, *params = (part.strip() for part in item.split(";"))
+        if coding.lower() == "gzip":
+            return _weight(params) > 0
+    return False
+
+
+def _weight(params: list[str]) -> float:
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
 
 
 @router.post("/passages", access=GATE_ONLY, keyed=False, lean=True, response_model=PassageAnswer)

@@ -30,7 +30,11 @@ def feed_page(
     """The station's events after ``cursor``, oldest first, at most ``limit``."""
     limit = max(1, min(limit, MAX_PAGE))
     now, settings, keys = ctx.now(), ctx.settings, ctx.keys
-    since = now - timedelta(hours=settings.feed_history_hours)
+    # a ticket is valid until its arrival + valid_after_arrival_minutes (its token says so)
+    kept = timedelta(
+        hours=settings.feed_history_hours, minutes=settings.valid_after_arrival_minutes
+    )
+    since = now - kept  # arrived before this: validity ended more than the history ago
     rows = conn.execute(_events_query(station, cursor, limit, since)).all()
     page = rows[:limit]
     return {

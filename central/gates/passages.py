@@ -30,22 +30,26 @@ def record_upload(
     conn: Connection, device_id: str, station: str, upload: PassageUpload, now: datetime
 ) -> dict[str, Any]:
     """Store a batch of a gate's passages and counts; what was new, and the conflicts."""
-    accepted = duplicates = 0
     conflicts: list[dict[str, Any]] = []
+    taken: set[str] = set()  # passage ids new to central in this upload
+    duplicates = 0
     for passage in upload.passages:
-        if _is_known(conn, passage.passage_id):
+        if passage.passage_id in taken:
+            duplicates += 1  # twice in one batch: its conflicts are in the answer already
+        elif _is_known(conn, passage.passage_id):
             duplicates += 1
-            continue
-        _store(conn, device_id, station, passage, now)
-        accepted += 1
-        conflicts += _check(conn, device_id, station, passage, now)
+            conflicts += _recorded_conflicts(conn, station, passage)
+        else:
+            _store(conn, device_id, station, passage, now)
+            taken.add(passage.passage_id)
+            conflicts += _check(conn, device_id, station, passage, now)
     for count in upload.counts:
         _store_count(conn, device_id, station, count, now)
     conn.execute(
         update(t.devices).where(t.devices.c.device_id == device_id).values(last_seen_at=now)
     )
     return {
-        "accepted": accepted,
+        "accepted": len(taken),
         "duplicates": duplicates,
         "conflicts": conflicts,
         "central_time": now,
@@ -79,9 +83,10 @@ def _store(
         )
     )
     if passage.kind == "annulled" and passage.annuls is not None:
+        p = t.passages.c  # a gate annuls only what it admitted itself
         conn.execute(
             update(t.passages)
-            .where(t.passages.c.passage_id == passage.annuls)
+            .where(p.passage_id == passage.annuls, p.device_id == device_id)
             .values(is_annulled=True)
         )
 
@@ -144,6 +149,42 @@ def _conflict(
     }
 
 
+def _recorded_conflicts(
+    conn: Connection, station: str, passage: PassageRecord
+) -> list[dict[str, Any]]:
+    """What central found when it first took this passage: a retry's answer says it again.
+
+    The first answer may have been lost on the way; without this the gate
+    would note "no conflict" for a passage central recorded as an anomaly.
+    """
+    a = t.anomalies.c
+    query = (
+        select(t.anomalies)
+        .where(a.station == station, a.at == _anomaly_time(passage))  # ix_anomalies_station
+        .where(a.passage_id == passage.passage_id)
+        .order_by(a.anomaly_id)
+    )
+    found = []
+    for row in conn.execute(query):
+        detail = orjson.loads(row.detail)
+        other_at = detail.get("other_at")
+        found.append(
+            {
+                "passage_id": passage.passage_id,
+                "ticket_id": row.ticket_id,
+                "kind": row.kind,
+                "other_device": detail.get("other_device"),
+                "other_at": None if other_at is None else datetime.fromisoformat(other_at),
+            }
+        )
+    return found
+
+
+def _anomaly_time(passage: PassageRecord) -> datetime:
+    """When an anomaly happened: central's time as the gate knew it, else the gate's."""
+    return passage.central_at or passage.at
+
+
 def _record_anomaly(
     conn: Connection,
     device_id: str,
@@ -162,7 +203,7 @@ def _record_anomaly(
     }
     conn.execute(
         insert(t.anomalies).values(
-            at=passage.central_at or passage.at,
+            at=_anomaly_time(passage),
             station=station,
             device_id=device_id,
             ticket_id=passage.ticket_id,

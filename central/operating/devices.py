@@ -98,12 +98,23 @@ def enrol(conn: Connection, code: str, credential_hash: str, now: datetime) -> d
             "ask the operator for a new one",
             ErrorCode.ENROLMENT_CODE_EXPIRED,
         )
+    _check_credential_free(conn, credential_hash)
     conn.execute(
         update(t.devices)
         .where(t.devices.c.device_id == row.device_id)
         .values(token_hash=credential_hash, enrolled_at=now, last_seen_at=now)
     )
     return unit_profile(row, now)
+
+
+def _check_credential_free(conn: Connection, credential_hash: str) -> None:
+    """Refuse a credential another device holds (a unit that reused its token)."""
+    holder = select(t.devices.c.device_id).where(t.devices.c.token_hash == credential_hash)
+    if conn.execute(holder).first() is not None:
+        raise DeviceError(
+            "another device holds this credential: make a new token and enrol again",
+            ErrorCode.DEVICE_EXISTS,
+        )
 
 
 def unit_profile(row: Any, now: datetime) -> dict[str, Any]:
