@@ -23,6 +23,7 @@ from device.gate.unit import DIRECTION_FACT, GROUP_FACT, build_gate
 from device.profile import GateProfile, load_gate_profile
 from offline_store.store import UnitStore
 from offline_store.unit_state import DeviceIdentity
+from protocol.ids import StationCode
 from stationkit.processes import free_port
 
 pytestmark = pytest.mark.anyio
@@ -64,7 +65,7 @@ control_socket = "{folder / "scanner.sock"}"
 """)
     now = dt.datetime.now(dt.UTC)
     central = f"http://127.0.0.1:{free_port()}"
-    identity = DeviceIdentity("gate-health", "gate", "AAA", central, "secret", now)
+    identity = DeviceIdentity("gate-health", "gate", StationCode("AAA"), central, "secret", now)
     with UnitStore.open(folder / "unit.db") as store, store.transaction():
         store.enrolment.replace(identity)
         store.state.set_fact(GROUP_FACT, "")
