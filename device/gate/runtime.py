@@ -118,7 +118,8 @@ class GateRuntime:
             central_time=self.unit.central_clock(),
             mode=UnitMode.EMERGENCY_OPEN,
         )
-        await self.decisions.run(lambda store: store.journal.append(entry))
+        async with self.unit.writes:
+            await self.decisions.run(lambda store: store.journal.append(entry))
         self.unit.events.emit("passage_counted", direction=passage.direction, mode="emergency_open")
 
     async def _write_health(self) -> None:

@@ -124,10 +124,17 @@ async def _assemble(
         views.subscribe(screen)
     link = CentralLink(identity.central_url, identity.credential, profile.unit.central_timeout_s)
     closers.append(("central link", link.close))
-    sync = GateSync(link, sync_store, identity.station, profile.sync, clock, events)
+    writes = asyncio.Lock()  # the store's write turn: journal writes and sync writes queue here
+    sync = GateSync(link, sync_store, identity.station, profile.sync, clock, events, writes)
     holder: dict[str, GateRuntime] = {}
     unit = UnitContext(
-        events, views, clock.now, clock.local, clock.central_now, lambda: holder["r"].banner()
+        events,
+        views,
+        clock.now,
+        clock.local,
+        clock.central_now,
+        lambda: holder["r"].banner(),
+        writes=writes,
     )
     sides, parts = await _open_sides(
         profile, identity, group or profile.gate.gate_group, mechanism, decisions, unit, closers
