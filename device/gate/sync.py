@@ -11,10 +11,12 @@ hundred milliseconds, and SQLite's own busy wait is no queue). A crash part
 way through a page leaves the cursor before it: the page comes again and
 its upserts change nothing twice. Tickets whose token does not verify with
 the page's keys are left out and logged (a damaged page never poisons the
-cache). The journal goes up in batches; central dedups by passage id, so a
-batch resent after a lost answer counts nothing twice. When central cannot
-be reached the gate keeps deciding from its cache, and sync retries with
-exponential backoff.
+cache). The sync task also copies SQLite's write-ahead log into the store
+file, after each page and each round, outside the write turn: no commit of
+the unit does it inline. The journal goes up in batches; central dedups by
+passage id, so a batch resent after a lost answer counts nothing twice.
+When central cannot be reached the gate keeps deciding from its cache, and
+sync retries with exponential backoff.
 """
 
 from __future__ import annotations
@@ -92,6 +94,7 @@ class GateSync:
         """Sync every ``interval_s`` (backing off while central is away) until cancelled."""
         while True:
             delay = await self._round()
+            await self.checkpoint()  # offline too: the journal's writes fill the log
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=delay)
             self.wake.clear()
@@ -144,7 +147,16 @@ class GateSync:
         for step in writes.steps:
             async with self.writes:
                 await self.store.run(step)
+        await self.checkpoint()
         return writes.tickets
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the store file, outside the write turn.
+
+        The unit's connections leave this to the sync task (see
+        ``device.gate.unit``); a passive checkpoint lets writers go on.
+        """
+        await self.store.run(lambda store: store.checkpoint())
 
     async def push(self) -> None:
         """Upload the journal and counters, batch by batch, and record central's answers."""

@@ -1,17 +1,20 @@
-"""The gate's health report never waits for its decision thread.
+"""Nothing slow runs on the gate's decision thread: no health report, no SQLite checkpoint.
 
 A gate built by its composition root on simulated hardware is asked for its
 health while its decision thread is held busy (as it is while a passenger's
-ticket is checked and journaled). The report still comes, with the journal
-and cache figures read from the store: those reads (counting a cache of
-millions of tickets takes a tenth of a second or more) run on the sync
-task's thread, so no passenger waits behind a health report.
+ticket is checked and journaled): the report still comes, its store reads
+(counting a cache of millions of tickets takes a tenth of a second or more)
+done on the sync task's thread. The decision connection never copies
+SQLite's write-ahead log into the store file inside a commit (a passenger
+would wait for it): the sync task does, every round, offline too, so the
+log stays short however many passages the gate journals.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -21,6 +24,7 @@ import pytest
 
 from device.gate.unit import DIRECTION_FACT, GROUP_FACT, build_gate
 from device.profile import GateProfile, load_gate_profile
+from offline_store import Direction, NewPassage, PassageKind, UnitMode
 from offline_store.store import UnitStore
 from offline_store.unit_state import DeviceIdentity
 from protocol.ids import StationCode
@@ -86,3 +90,42 @@ async def test_health_comes_while_the_decision_thread_is_busy(folder: Path) -> N
         release.set()
         await held
         await gate.close()
+
+
+async def test_the_sync_task_not_the_decision_thread_keeps_the_log_short(folder: Path) -> None:
+    gate = await build_gate(enrolled_profile(folder))
+    decisions, sync = gate.runtime.decisions, gate.runtime.sync
+    try:
+        autocheckpoint = await decisions.run(lambda store: pragma(store, "wal_autocheckpoint"))
+        assert autocheckpoint == 0
+        for _ in range(200):
+            await decisions.run(journal_refusal)
+        syncing = asyncio.create_task(sync.run())
+        while sync.state.failures < 2:  # two rounds without central: one checkpoint at least
+            await asyncio.sleep(0.01)
+        syncing.cancel()
+        await decisions.run(journal_refusal)  # starts the log again, if it was copied
+        assert log_frames(folder / "unit.db") < 50
+    finally:
+        await gate.close()
+
+
+def pragma(store: UnitStore, name: str) -> int:
+    return int(store.connection.execute(f"PRAGMA {name}").fetchone()[0])
+
+
+def journal_refusal(store: UnitStore) -> None:
+    now = dt.datetime.now(dt.UTC)
+    store.journal.append(
+        NewPassage(Direction.ENTRY, PassageKind.REFUSED, "malformed", now, UnitMode.IN_SERVICE)
+    )
+
+
+def log_frames(path: Path) -> int:
+    """The frames in the store's write-ahead log (the look copies them into the file)."""
+    conn = sqlite3.connect(path)
+    try:
+        _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    finally:
+        conn.close()
+    return int(frames)
