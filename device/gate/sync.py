@@ -143,6 +143,7 @@ class GateSync:
 
     async def _store(self, page: FeedPage) -> int:
         """Verify the page, then write it step by step, each step in its write turn."""
+        # verifying thousands of signatures is work for the sync thread, not the event loop
         writes: PageWrites = await self.store.run(lambda _: page_writes(page))
         for step in writes.steps:
             async with self.writes:

@@ -13,6 +13,7 @@ log stays short however many passages the gate journals.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import sqlite3
 import tempfile
@@ -104,6 +105,8 @@ async def test_the_sync_task_not_the_decision_thread_keeps_the_log_short(folder:
         while sync.state.failures < 2:  # two rounds without central: one checkpoint at least
             await asyncio.sleep(0.01)
         syncing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await syncing
         await decisions.run(journal_refusal)  # starts the log again, if it was copied
         assert log_frames(folder / "unit.db") < 50
     finally:
