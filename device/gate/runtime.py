@@ -25,6 +25,7 @@ from device.gate.view import Banner
 from device.store_thread import StoreThread
 from drivers.gate_mechanism.mechanism import GateMechanism, Passage
 from offline_store.passages import Direction, NewPassage, PassageKind, UnitMode
+from offline_store.store import UnitStore
 
 MODE_POLL_S = 0.5
 HEALTH_EVERY_S = 5.0
@@ -117,7 +118,8 @@ class GateRuntime:
             central_time=self.unit.central_clock(),
             mode=UnitMode.EMERGENCY_OPEN,
         )
-        await self.decisions.run(lambda store: store.journal.append(entry))
+        async with self.unit.writes:
+            await self.decisions.run(lambda store: store.journal.append(entry))
         self.unit.events.emit("passage_counted", direction=passage.direction, mode="emergency_open")
 
     async def _write_health(self) -> None:
@@ -130,9 +132,13 @@ class GateRuntime:
             await asyncio.sleep(HEALTH_EVERY_S)
 
     async def health(self) -> dict[str, Any]:
-        """The gate's health: mode, link, clock, journal, cache and every device."""
-        pending = await self.decisions.run(lambda store: len(store.journal.pending(limit=1000)))
-        cached = await self.decisions.run(lambda store: store.tickets.count())
+        """The gate's health: mode, link, clock, journal, cache and every device.
+
+        Its store reads run on the sync task's thread, never the decision one:
+        counting ten million cached tickets takes a tenth of a second or more,
+        and a passenger must not wait for a health report.
+        """
+        pending, cached = await self.sync.store.run(_stored_counts)
         offset = self.clock.offset
         return {
             "time": self.unit.local_clock().isoformat(),
@@ -147,6 +153,11 @@ class GateRuntime:
             "tickets_cached": cached,
             "devices": {name: _plain(part.health()) for name, part in self.health_parts.items()},
         }
+
+
+def _stored_counts(store: UnitStore) -> tuple[int, int]:
+    """Passages waiting for upload (up to 1000) and tickets in the cache."""
+    return len(store.journal.pending(limit=1000)), store.tickets.count()
 
 
 def _plain(value: Any) -> Any:

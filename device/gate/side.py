@@ -2,10 +2,12 @@
 
 Its scanner and card reader feed one queue, served one presentation at a
 time. Each decision is journaled durably (``synchronous=FULL``) before the
-flap moves: journal before act. An admitted passenger who does not walk
-through within ``passage_timeout_s`` has the passage annulled (journaled
-too), so the ticket stays usable. Every decision is one JSON line; every
-change a new view for the screen.
+flap moves: journal before act. Journal writes take the unit's write turn
+(``UnitContext.writes``), first come first served with the sync task's
+short writes, so a passenger waits behind one of those at most. An admitted
+passenger who does not walk through within ``passage_timeout_s`` has the
+passage annulled (journaled too), so the ticket stays usable. Every
+decision is one JSON line; every change a new view for the screen.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from device.events import EventLog, Views
@@ -156,7 +158,8 @@ class GateSideLoop:
             ticket_id=checked.ticket_id,  # type: ignore[arg-type]
             detail={"by": _source(presentation)},
         )
-        await self.on_store(lambda store: store.journal.append(passage))
+        async with self.unit.writes:
+            await self.on_store(lambda store: store.journal.append(passage))
         return passage
 
     def _log_decision(self, checked: Checked, mode: UnitMode, presentation: Presentation) -> None:
@@ -191,15 +194,16 @@ class GateSideLoop:
 
     async def _annul(self, checked: Checked, passage: NewPassage) -> None:
         mode = self.unit.mode
-        await self.on_store(
-            lambda store: store.journal.annul(
-                passage.passage_id,
-                reason="no_passage",
-                unit_time=self.unit.local_clock(),
-                central_time=self.unit.central_clock(),
-                mode=mode,
+        async with self.unit.writes:
+            await self.on_store(
+                lambda store: store.journal.annul(
+                    passage.passage_id,
+                    reason="no_passage",
+                    unit_time=self.unit.local_clock(),
+                    central_time=self.unit.central_clock(),
+                    mode=mode,
+                )
             )
-        )
         self.unit.events.emit(
             "passage_annulled", ticket_id=checked.ticket_id, direction=self.direction
         )
@@ -236,6 +240,7 @@ class UnitContext:
     central_clock: Callable[[], dt.datetime | None]
     banner: Callable[[], Banner]
     mode: UnitMode = UnitMode.IN_SERVICE
+    writes: asyncio.Lock = field(default_factory=asyncio.Lock)  # the store's write turn
 
 
 def _source(presentation: Presentation) -> str:

@@ -1,14 +1,22 @@
 """The gate's background sync: pull its station's feed, push its journal, watch the clock.
 
-It never delays a decision: it runs beside the sides on its own store
-connection, and the decision path reads whatever the last committed page
-left. Each feed page is stored whole or not at all, with the cursor that
-covers it, so a crash mid-page fetches the page again and changes nothing
-twice. Tickets whose token does not verify with the page's keys are left out
-and logged (a damaged page never poisons the cache). The journal goes up in
-batches; central dedups by passage id, so a batch resent after a lost answer
-counts nothing twice. When central cannot be reached the gate keeps deciding
-from its cache, and sync retries with exponential backoff.
+It never delays a decision for long: it runs beside the sides on its own
+store connection, verifies a page's tokens before it writes anything, and
+writes the page in short transactions (``WRITE_CHUNK`` tickets each, the
+cursor last), each in its turn on the unit's write lock, a first-come
+first-served lock the sides' journal writes take too: a passenger's journal
+write waits for one short write at most, never for a whole page (on a
+10 M-ticket cache a 2,000-ticket page holds SQLite's write lock for a few
+hundred milliseconds, and SQLite's own busy wait is no queue). A crash part
+way through a page leaves the cursor before it: the page comes again and
+its upserts change nothing twice. Tickets whose token does not verify with
+the page's keys are left out and logged (a damaged page never poisons the
+cache). The sync task also copies SQLite's write-ahead log into the store
+file, after each page and each round, outside the write turn: no commit of
+the unit does it inline. The journal goes up in batches; central dedups by
+passage id, so a batch resent after a lost answer counts nothing twice.
+When central cannot be reached the gate keeps deciding from its cache, and
+sync retries with exponential backoff.
 """
 
 from __future__ import annotations
@@ -18,8 +26,10 @@ import contextlib
 import datetime as dt
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TypeVar
 
 import base45
 
@@ -39,6 +49,8 @@ from protocol.token import TokenError, decode_token
 from protocol.units import FeedPage, PassageCount, PassageRecord, PassageUpload
 
 FEED_CURSOR = "station_feed"
+T = TypeVar("T")
+WRITE_CHUNK = 200  # tickets (or revocations) a feed page's write transaction holds at most
 log = logging.getLogger(__name__)
 
 
@@ -66,6 +78,7 @@ class GateSync:
         settings: SyncSection,
         clock: UnitClock,
         events: EventLog,
+        writes: asyncio.Lock,
     ) -> None:
         self.link = link
         self.store = store
@@ -73,6 +86,7 @@ class GateSync:
         self.settings = settings
         self.clock = clock
         self.events = events
+        self.writes = writes  # the unit's write turn, shared with the sides' journal writes
         self.state = SyncState()
         self.wake = asyncio.Event()  # set to sync at once (maintenance: force a sync)
 
@@ -80,6 +94,7 @@ class GateSync:
         """Sync every ``interval_s`` (backing off while central is away) until cancelled."""
         while True:
             delay = await self._round()
+            await self.checkpoint()  # offline too: the journal's writes fill the log
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=delay)
             self.wake.clear()
@@ -119,7 +134,7 @@ class GateSync:
         while True:
             page, timed = await self.link.feed(self.station, cursor, self.settings.feed_page)
             self._observe_clock(timed, page.central_time)
-            loaded: int = await self.store.run(partial(store_page, page=page))
+            loaded = await self._store(page)
             self.state.tickets_loaded += loaded
             cursor = page.cursor
             if page.tickets or page.revocations:
@@ -127,6 +142,24 @@ class GateSync:
                 self.events.emit("feed_synced", tickets=loaded, revocations=revoked, cursor=cursor)
             if not page.more:
                 return
+
+    async def _store(self, page: FeedPage) -> int:
+        """Verify the page, then write it step by step, each step in its write turn."""
+        # verifying thousands of signatures is work for the sync thread, not the event loop
+        writes: PageWrites = await self.store.run(lambda _: page_writes(page))
+        for step in writes.steps:
+            async with self.writes:
+                await self.store.run(step)
+        await self.checkpoint()
+        return writes.tickets
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the store file, outside the write turn.
+
+        The unit's connections leave this to the sync task (see
+        ``device.gate.unit``); a passive checkpoint lets writers go on.
+        """
+        await self.store.run(lambda store: store.checkpoint())
 
     async def push(self) -> None:
         """Upload the journal and counters, batch by batch, and record central's answers."""
@@ -145,7 +178,8 @@ class GateSync:
         conflicts = {c.passage_id: c.model_dump(mode="json") for c in answer.conflicts}
         answers = [UploadAnswer(p.passage_id, conflicts.get(p.passage_id)) for p in batch.passages]
         now = self.clock.local()
-        await self.store.run(lambda store: _mark(store, answers, batch.counts, now))
+        async with self.writes:
+            await self.store.run(lambda store: _mark(store, answers, batch.counts, now))
         self.events.emit(
             "journal_uploaded",
             passages=len(batch.passages),
@@ -187,24 +221,61 @@ def _feed_cursor(store: UnitStore) -> int:
     return store.cursors.get_int(FEED_CURSOR)
 
 
-def store_page(store: UnitStore, page: FeedPage) -> int:
-    """Store one feed page and its cursor in one transaction; how many tickets it held."""
+@dataclass(frozen=True)
+class PageWrites:
+    """A verified feed page as the store writes it: short transactions, the cursor last."""
+
+    steps: list[Callable[[UnitStore], None]]
+    tickets: int
+
+
+def page_writes(page: FeedPage) -> PageWrites:
+    """Verify the page's tokens and plan its writes (no store is touched here)."""
     ring = KeyRing(VerifyKey.from_public_hex(k.key_id, k.public_key) for k in page.keys)
     records = [record for t in page.tickets if (record := _record(t, ring)) is not None]
     revocations = [
         Revocation(r.ticket_id, r.reason, r.at, r.arrives_at, r.event_id)  # type: ignore[arg-type]
         for r in page.revocations
     ]
+    tag_key = HolderTagKey(page.holder_tag_key_id, bytes.fromhex(page.holder_tag_key))
+    steps: list[Callable[[UnitStore], None]] = [partial(_keys, ring=ring, tag_key=tag_key)]
+    steps += [partial(_revocations, chunk=chunk) for chunk in _chunks(revocations)]
+    steps += [partial(_tickets, chunk=chunk) for chunk in _chunks(records)]
+    steps.append(partial(_cursor, page=page))
+    return PageWrites(steps, len(records))
+
+
+def store_page(store: UnitStore, page: FeedPage) -> int:
+    """Store one feed page, its cursor last; how many tickets it held."""
+    writes = page_writes(page)
+    for step in writes.steps:
+        step(store)
+    return writes.tickets
+
+
+def _chunks(items: list[T]) -> list[list[T]]:
+    return [items[start : start + WRITE_CHUNK] for start in range(0, len(items), WRITE_CHUNK)]
+
+
+def _keys(store: UnitStore, ring: KeyRing, tag_key: HolderTagKey) -> None:
     with store.transaction():
         store.keys.replace_ring(ring)
-        tag_key = HolderTagKey(page.holder_tag_key_id, bytes.fromhex(page.holder_tag_key))
         store.keys.set_holder_tag_key(tag_key)
-        store.tickets.upsert(records)
-        store.revocations.record(revocations)
+
+
+def _revocations(store: UnitStore, chunk: list[Revocation]) -> None:
+    store.revocations.record(chunk)
+
+
+def _tickets(store: UnitStore, chunk: list[TicketRecord]) -> None:
+    store.tickets.upsert(chunk)
+
+
+def _cursor(store: UnitStore, page: FeedPage) -> None:
+    with store.transaction():
         store.state.set_fact(OPENS_FACT, page.token_opens_minutes)
         store.state.set_fact(AFTER_FACT, page.token_after_arrival_minutes)
         store.cursors.set(FEED_CURSOR, page.cursor)
-    return len(records)
 
 
 def _record(ticket: object, ring: KeyRing) -> TicketRecord | None:

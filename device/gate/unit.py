@@ -33,6 +33,7 @@ from drivers.card_reader.builder import open_card_reader
 from drivers.gate_mechanism.backends import open_gate
 from drivers.gate_mechanism.mechanism import GateMechanism
 from drivers.qr_scanner.backends import open_scanner
+from offline_store.connection import StoreSettings
 from offline_store.store import UnitStore
 from offline_store.unit_state import DeviceIdentity
 from protocol.units import Direction, UnitProfile
@@ -109,13 +110,12 @@ async def _assemble(
     screen: Callable[[GateView], None] | None,
     closers: list[tuple[str, Callable[[], Any]]],
 ) -> GateRuntime:
-    # the decision path never checkpoints (its commits stay short); the sync task does
-    quiet = profile.store.model_copy(update={"wal_autocheckpoint_pages": 0})
-    decisions = StoreThread(profile.unit.store, quiet, "gate-decisions")
+    settings = gate_store_settings(profile.store)
+    decisions = StoreThread(profile.unit.store, settings, "gate-decisions")
     closers.append(("decision store", decisions.close))
     identity, group, direction = decisions.run_now(_enrolment)
     _check_sides(profile, direction)
-    sync_store = StoreThread(profile.unit.store, profile.store, "gate-sync")
+    sync_store = StoreThread(profile.unit.store, settings, "gate-sync")
     closers.append(("sync store", sync_store.close))
     mechanism = open_gate(profile.mechanism)
     closers.append(("gate mechanism", mechanism.close))
@@ -126,10 +126,17 @@ async def _assemble(
         views.subscribe(screen)
     link = CentralLink(identity.central_url, identity.credential, profile.unit.central_timeout_s)
     closers.append(("central link", link.close))
-    sync = GateSync(link, sync_store, identity.station, profile.sync, clock, events)
+    writes = asyncio.Lock()  # the store's write turn: journal writes and sync writes queue here
+    sync = GateSync(link, sync_store, identity.station, profile.sync, clock, events, writes)
     holder: dict[str, GateRuntime] = {}
     unit = UnitContext(
-        events, views, clock.now, clock.local, clock.central_now, lambda: holder["r"].banner()
+        events,
+        views,
+        clock.now,
+        clock.local,
+        clock.central_now,
+        lambda: holder["r"].banner(),
+        writes=writes,
     )
     sides, parts = await _open_sides(
         profile, identity, group or profile.gate.gate_group, mechanism, decisions, unit, closers
@@ -150,6 +157,17 @@ async def _assemble(
         "gate_started", device_id=identity.device_id, station=identity.station, sides=sorted(sides)
     )
     return runtime
+
+
+def gate_store_settings(settings: StoreSettings) -> StoreSettings:
+    """The store settings of the gate's connections: SQLite's checkpoints left to its sync task.
+
+    A commit that crosses the log's threshold copies the log into the store
+    file before it returns: a passenger's journal write, or a sync write that
+    holds the write turn, would wait for that (a few hundred milliseconds on
+    a large cache). The sync task checkpoints instead, outside the write turn.
+    """
+    return settings.model_copy(update={"wal_autocheckpoint_pages": 0})
 
 
 def _enrolment(store: UnitStore) -> tuple[DeviceIdentity, str | None, str | None]:

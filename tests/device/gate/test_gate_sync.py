@@ -91,7 +91,9 @@ def sync_with(
     clock = UnitClock(lambda: NOW, dt.timedelta(seconds=30))
     store = StoreThread(tmp_path / "unit.db", StoreSettings(), "sync-test")
     link = CentralLink("http://central", "token", 2.0, transport=httpx.MockTransport(answer))
-    sync = GateSync(link, store, "AAA", SyncSection(), clock, EventLog(clock.local, out))
+    sync = GateSync(
+        link, store, "AAA", SyncSection(), clock, EventLog(clock.local, out), asyncio.Lock()
+    )
     return sync, store, out
 
 
