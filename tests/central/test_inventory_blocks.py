@@ -49,7 +49,7 @@ def reservable(inv: TrainInventory, seat_class: str, a: int, seller: str | None)
         r0 = a
         while r0 > 0 and not taken >> (r0 - 1) & 1:
             r0 -= 1
-        near_allowed = quota.board is not None and a < quota.board or a + 1 >= quota.min_dest
+        near_allowed = (quota.board is not None and a < quota.board) or a + 1 >= quota.min_dest
         if serves(inv, quota, r0, a, LAST, seller) and near_allowed:
             found.add(seat)
     return found
