@@ -37,7 +37,6 @@ def register(
     conn: Connection, device_id: str, station: str, public_key: str, now: datetime
 ) -> dict[str, Any]:
     """Make ``public_key`` the unit's current key; its ``SigningKeyView``."""
-    _check_point(public_key)
     _lock_key_ids(conn)
     current = current_key(conn, device_id)
     if current is not None and current.public_key == public_key:

@@ -108,38 +108,52 @@ class Tvm:
         **changes: Any,
     ) -> dict[str, Any]:
         """A sale from ``block`` to ``to`` on ``seat`` (its first), with the token it printed."""
-        seat = seat or block["seats"][0]
-        stop = next(s for s in block["stops"] if s["code"] == to)
-        ticket_id = changes.pop("ticket_id", secrets.token_hex(8))
         assert self.key is not None, "register a key first"
-        claims = TicketClaims.for_passenger(
-            ticket_id=ticket_id,
-            train=block["train"],
-            service_date=datetime.fromisoformat(block["date"]).date(),
-            from_station=block["station"],
-            to_station=to,
-            seat_class=block["class"],
-            coach=seat["coach"],
-            seat=seat["seat"],
-            name=name,
-            id_number=id_number,
-            not_before=at(block["departs_at"]) - minutes(block["checkin_opens_minutes"]),
-            not_after=at(stop["arrives_at"]) + minutes(block["valid_after_arrival_minutes"]),
+        ticket_id = changes.pop("ticket_id", secrets.token_hex(8))
+        sale = signed_sale(
+            self.key, block, seat or block["seats"][0], to, name, id_number, ticket_id
         )
-        sale = {
-            "block_id": block["block_id"],
-            "ticket_id": ticket_id,
-            "coach": seat["coach"],
-            "seat": seat["seat"],
-            "to": to,
-            "passenger_name": name,
-            "id_number": id_number,
-            "price_fen": stop["price_fen"],
-            "payment": {"method": "cash", "reference": f"cash-{ticket_id}"},
-            "sold_at": "2026-11-25T12:00:00Z",
-            "token": encode_token(claims, self.key),
-        }
         return {**sale, **changes}
+
+
+def signed_sale(
+    key: SigningKey,
+    block: dict[str, Any],
+    seat: dict[str, int],
+    to: str,
+    name: str,
+    id_number: str,
+    ticket_id: str,
+) -> dict[str, Any]:
+    """A ``BlockSale`` as a TVM uploads it, its token signed as the TVM signs it."""
+    stop = next(s for s in block["stops"] if s["code"] == to)
+    claims = TicketClaims.for_passenger(
+        ticket_id=ticket_id,
+        train=block["train"],
+        service_date=datetime.fromisoformat(block["date"]).date(),
+        from_station=block["station"],
+        to_station=to,
+        seat_class=block["class"],
+        coach=seat["coach"],
+        seat=seat["seat"],
+        name=name,
+        id_number=id_number,
+        not_before=at(block["departs_at"]) - minutes(block["checkin_opens_minutes"]),
+        not_after=at(stop["arrives_at"]) + minutes(block["valid_after_arrival_minutes"]),
+    )
+    return {
+        "block_id": block["block_id"],
+        "ticket_id": ticket_id,
+        "coach": seat["coach"],
+        "seat": seat["seat"],
+        "to": to,
+        "passenger_name": name,
+        "id_number": id_number,
+        "price_fen": stop["price_fen"],
+        "payment": {"method": "cash", "reference": f"cash-{ticket_id}"},
+        "sold_at": "2026-11-25T12:00:00Z",
+        "token": encode_token(claims, key),
+    }
 
 
 def enrolled_tvm(api: Api, station: str, with_key: bool = True) -> Tvm:
