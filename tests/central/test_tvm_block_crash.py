@@ -289,9 +289,9 @@ def test_sigkill_during_block_sales_uploads_loses_and_doubles_nothing(
                 free = sum(
                     1 for s in state.seats if not taken.get(s.seat_no, 0) & segment_mask(a, b)
                 )
-                said = seats_available(client, train, a, b)
-                if said != free:
-                    wrong[(a, b)] = (said, free)
+                available = seats_available(client, train, a, b)
+                if available != free:
+                    wrong[(a, b)] = (available, free)
         assert not wrong, f"availability differs from the store: {wrong}"
         print(f"{store_kind}: {KILLS} kills, uploads {dict(seen)}")
         assert seen["lost"], "no upload was cut off: the kills missed every upload"
