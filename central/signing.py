@@ -21,13 +21,14 @@ from pathlib import Path
 
 from protocol.keys import KeyRing, SigningKey
 from protocol.token import normalise_id_number
+from protocol.tvm import FIRST_UNIT_KEY_ID
 from protocol.units import holder_tag
 
 KEY_FILE_RE = re.compile(r"^signing-(\d{1,3})\.hex$")
 HOLDER_SECRET_FILE = "holder.secret"
 HOLDER_TAG_FILE = "holder-tag.secret"
 HOLDER_TAG_KEY_ID = 1
-MAX_KEY_ID = 255
+MAX_KEY_ID = FIRST_UNIT_KEY_ID - 1  # 128 and up are the TVMs' keys (one byte in the token)
 
 
 class KeyStore:
@@ -55,7 +56,7 @@ class KeyStore:
         """Create the next signing key; older keys keep verifying."""
         key_id = max(self._keys, default=0) + 1
         if key_id > MAX_KEY_ID:
-            raise ValueError(f"key ids run out at {MAX_KEY_ID} (one byte in the token)")
+            raise ValueError(f"central's key ids run out at {MAX_KEY_ID}; the rest are the TVMs'")
         key = SigningKey.generate(key_id)
         _write_private(self.directory / f"signing-{key_id}.hex", key.private_bytes_hex())
         self._keys[key_id] = key

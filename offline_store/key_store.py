@@ -8,10 +8,15 @@ unknown key. The holder-tag key (opaque bytes under their own id) is the
 secret that turns an ID number read at the gate into the tag the ticket cache
 is indexed by; it is delivered with the ring and kept beside it. Put both in
 one :func:`~offline_store.connection.write_transaction` when they arrive together.
+
+A key may carry a scope: a TVM's key (for tickets it sold offline from an
+emergency block) is kept with its station, and signs only tickets that board
+there; central's keys have none and sign any ticket.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from offline_store.connection import StoreConnection, query, query_one, write_transaction
@@ -34,25 +39,54 @@ class HolderTagKey:
             raise ValueError(f"holder tag key must be 1..{MAX_TAG_KEY_BYTES} bytes")
 
 
+@dataclass(frozen=True)
+class ScopedRing:
+    """The stored ring and, for the keys that have one, their station scope."""
+
+    ring: KeyRing
+    scopes: Mapping[int, str]
+
+    def allows(self, key_id: int, from_station: str) -> bool:
+        """Whether the key ``key_id`` may sign a ticket boarding at ``from_station``."""
+        scope = self.scopes.get(key_id)
+        return scope is None or scope == from_station
+
+
 class VerificationKeys:
     """The stored key ring and holder-tag key, on one connection."""
 
     def __init__(self, conn: StoreConnection) -> None:
         self._conn = conn
 
-    def replace_ring(self, ring: KeyRing) -> None:
-        """Make ``ring`` the stored ring, dropping every key it does not hold."""
+    def replace_ring(self, ring: KeyRing, scopes: Mapping[int, str] | None = None) -> None:
+        """Make ``ring`` the stored ring, dropping every key it does not hold.
+
+        ``scopes`` names the station each scoped key may sign tickets from.
+        """
         if not isinstance(ring, KeyRing) or len(ring) == 0:
             raise ValueError("a key ring with at least one key is needed; the stored one is kept")
-        rows = [(key_id, _public_bytes(ring, key_id)) for key_id in ring.key_ids()]
+        scopes = dict(scopes or {})
+        if stray := set(scopes) - set(ring.key_ids()):
+            raise ValueError(f"scopes for keys the ring does not hold: {sorted(stray)}")
+        rows = [
+            (key_id, _public_bytes(ring, key_id), scopes.get(key_id)) for key_id in ring.key_ids()
+        ]
+        sql = "INSERT INTO verify_keys (key_id, public_key, scope) VALUES (?, ?, ?)"
         with write_transaction(self._conn) as conn:
             conn.execute("DELETE FROM verify_keys")
-            conn.executemany("INSERT INTO verify_keys (key_id, public_key) VALUES (?, ?)", rows)
+            conn.executemany(sql, rows)
 
     def ring(self) -> KeyRing:
         """The stored ring (empty before the first one arrives)."""
         keys = query(self._conn, "SELECT key_id, public_key FROM verify_keys", (), _verify_key)
         return KeyRing(keys)
+
+    def scoped_ring(self) -> ScopedRing:
+        """The stored ring with its keys' scopes, in one read."""
+        sql = "SELECT key_id, public_key, scope FROM verify_keys"
+        rows = query(self._conn, sql, (), lambda row: (_verify_key(row[:2]), row[2]))
+        scopes = {key.key_id: scope for key, scope in rows if scope is not None}
+        return ScopedRing(KeyRing(key for key, _ in rows), scopes)
 
     def set_holder_tag_key(self, key: HolderTagKey) -> None:
         """Make ``key`` the holder-tag key, replacing the previous one."""

@@ -240,4 +240,13 @@ VERSION_2 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (VERSION_1, VERSION_2)
+VERSION_3 = Migration(
+    version=3,
+    summary="gate: keys scoped to a station (a TVM's key signs only tickets boarding there)",
+    statements=(
+        # NULL: central's key, any ticket; a station code: a unit key, tickets boarding there
+        "ALTER TABLE verify_keys ADD COLUMN scope TEXT CHECK (scope IS NULL OR length(scope) > 0)",
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (VERSION_1, VERSION_2, VERSION_3)

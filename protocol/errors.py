@@ -50,6 +50,10 @@ class ErrorCode(StrEnum):
     UNKNOWN_ENROLMENT_CODE = "unknown_enrolment_code"
     ENROLMENT_CODE_SPENT = "enrolment_code_spent"
     ENROLMENT_CODE_EXPIRED = "enrolment_code_expired"
+    # emergency selling: unit keys and seat blocks
+    NO_SIGNING_KEY = "no_signing_key"
+    SIGNING_KEY_REFUSED = "signing_key_refused"
+    UNKNOWN_BLOCK = "unknown_block"
     # ticket tokens
     TOKEN_MALFORMED = "malformed"
     TOKEN_BAD_SIGNATURE = "bad_signature"
@@ -75,6 +79,9 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
     ErrorCode.UNKNOWN_ENROLMENT_CODE: 404,
     ErrorCode.ENROLMENT_CODE_SPENT: 409,
     ErrorCode.ENROLMENT_CODE_EXPIRED: 409,
+    ErrorCode.NO_SIGNING_KEY: 409,
+    ErrorCode.SIGNING_KEY_REFUSED: 409,
+    ErrorCode.UNKNOWN_BLOCK: 404,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.REQUEST_TOO_LARGE: 413,
     ErrorCode.SOLD_OUT: 409,

@@ -15,11 +15,13 @@ the train at the block's return time.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, model_validator
 
 from protocol.fields import (
+    WHOLE,
+    DeviceId,
     FenAmount,
     IdNumber,
     MaskedCard,
@@ -29,14 +31,33 @@ from protocol.fields import (
     RequestModel,
     ResponseModel,
     Station,
+    TicketRef,
     Timestamp,
     Train,
+    absent,
+    all_of,
+    explained,
+    pattern_text,
+    present,
+    quoting,
+    raise_problems,
+    when,
+    whole,
 )
 from protocol.ids import SeatClass
 
 PUBLIC_KEY_PATTERN = r"^[0-9a-f]{64}$"  # an Ed25519 public key, hex
+BLOCK_ID_PATTERN = r"^[0-9a-f]{24}$"
 MAX_BLOCK_SEATS = 200
 MAX_SALES_PER_UPLOAD = 200
+FIRST_UNIT_KEY_ID = 128  # unit keys take ids 128..254; central's own keys count from 1
+LAST_UNIT_KEY_ID = 254
+
+BlockRef = Annotated[
+    str,
+    pattern_text(BLOCK_ID_PATTERN),
+    explained(quoting("block id must be 24 lower-case hex digits")),
+]
 
 
 # ---------------------------------------------------------------- finding a train
@@ -103,13 +124,26 @@ class SigningKeyView(ResponseModel):
     public_key: str
 
 
+class UnitKey(ResponseModel):
+    """A unit's key as a gate's feed carries it, with its scope.
+
+    A gate accepts a ticket signed with it only when the ticket boards at
+    ``station`` (the gate's own: the feed publishes no other).
+    """
+
+    key_id: int
+    public_key: str
+    device_id: str
+    station: Station
+
+
 class BlockRequest(RequestModel):
     """The operator leases a TVM seats for offline sale: ``POST .../{train}/{date}/blocks``."""
 
-    device_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    device_id: DeviceId
     seat_class: SeatClass = Field(alias="class")
-    seats: int = Field(ge=1, le=MAX_BLOCK_SEATS, strict=True)
-    return_at: Timestamp  # unsold seats go back to the train then
+    seats: Annotated[int, whole(1, MAX_BLOCK_SEATS), WHOLE]
+    return_at: Timestamp  # unsold seats go back to the train then (at departure at the latest)
 
 
 class BlockSeat(ResponseModel):
@@ -154,21 +188,41 @@ class BlocksResponse(ResponseModel):
 
 
 class BlockPayment(RequestModel):
-    """How an offline sale was paid (one method per sale)."""
+    """How an offline sale was paid (one method per sale).
+
+    With ``method`` card, ``acquirer`` is required; ``card_masked`` is only sent with card.
+    """
+
+    model_config = ConfigDict(
+        hide_input_in_errors=True,  # may carry card data
+        **all_of(when("method", ["card"], present("acquirer"), absent("card_masked"))),
+    )
 
     method: PaymentMethod
     reference: Reference
-    acquirer: Reference | None = None
+    acquirer: Reference | None = None  # the acquiring bank; a refund goes back through it
     card_masked: MaskedCard | None = None
+
+    @model_validator(mode="after")
+    def _check_card(self) -> Self:
+        problems: list[str] = []
+        if self.method == "card" and self.acquirer is None:
+            problems.append("acquirer is required when method is 'card'")
+        if self.method != "card" and self.card_masked is not None:
+            problems.append(f"card_masked is only used with method 'card', not {self.method!r}")
+        raise_problems(problems)
+        return self
 
 
 class BlockSale(RequestModel):
     """One ticket sold offline from a block, as the TVM issued and printed it."""
 
-    block_id: str = Field(pattern=r"^[0-9a-f]{24}$")
-    ticket_id: str = Field(pattern=r"^[0-9a-f]{16}$")  # made by the TVM
-    coach: int = Field(ge=1, le=255, strict=True)
-    seat: int = Field(ge=1, le=65535, strict=True)
+    model_config = ConfigDict(hide_input_in_errors=True)  # an ID number, card data
+
+    block_id: BlockRef
+    ticket_id: TicketRef  # made by the TVM
+    coach: Annotated[int, whole(1, 255), WHOLE]
+    seat: Annotated[int, whole(1, 65535), WHOLE]
     to_station: Station = Field(alias="to")
     passenger_name: Name
     id_number: IdNumber  # central keeps only its keyed hashes, as for any sale

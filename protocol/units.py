@@ -32,6 +32,7 @@ from protocol.fields import (
     whole,
 )
 from protocol.token import normalise_id_number
+from protocol.tvm import UnitKey
 
 ENROLMENT_CODE_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$"  # Crockford base32
 # how Crockford base32 reads what a person typed: any case, O for 0, I and L for 1
@@ -180,6 +181,9 @@ class FeedPage(ResponseModel):
     tickets: list[FeedTicket]
     revocations: list[FeedRevocation]
     keys: list[FeedKey]
+    # TVM keys for tickets sold offline from an emergency block; each may sign
+    # only tickets that board at its ``station``
+    unit_keys: list[UnitKey] = Field(default_factory=list)
     holder_tag_key_id: int
     holder_tag_key: str  # hex; computes ``holder_tag`` from an ID number read off a card
     # how central sets a token's window, so a gate knows a ticket's times from the token

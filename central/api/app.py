@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.telemetry import TelemetryConfig
 
-from central.api import routes_operator, routes_sales, routes_units
+from central.api import routes_operator, routes_sales, routes_tvm, routes_units
 from central.api.access import BEARER_SCHEME, PUBLIC, Authenticator, Routes
 from central.api.errors import install_error_handlers, json_response
 from central.api.limits import BodyLimit
@@ -73,6 +73,7 @@ def create_app(settings: CentralSettings, clock: Clock = system_clock) -> FastAP
     app.include_router(routes_sales.router)
     app.include_router(routes_operator.router)
     app.include_router(routes_units.router)
+    app.include_router(routes_tvm.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
+from central.blocks import keys as unit_keys
 from central.sales.context import SalesContext
 from central.signing import HOLDER_TAG_KEY_ID
 from central.store import tables as t
@@ -49,6 +50,7 @@ def feed_page(
             for key in (keys.key_ring().get(n) for n in keys.key_ring().key_ids())
             if key is not None
         ],
+        "unit_keys": unit_keys.published(conn, now),
         "holder_tag_key_id": HOLDER_TAG_KEY_ID,
         "holder_tag_key": keys.holder_tag_key.hex(),
         "token_opens_minutes": settings.checkin_opens_minutes,

@@ -175,6 +175,67 @@ class TrainInventory:
         placements += [self._place_standing(seat_class, a, b) for _ in range(standing_needed)]
         return placements
 
+    def reserve(self, seat_class: str, a: int, count: int, seller: str | None) -> list[Placement]:
+        """Take ``count`` seats from stop a to the end of the run, all or none, never standing.
+
+        For a block of seats that ``seller`` sells on later to any stop after
+        a: only quotas that let ``seller`` sell a journey boarding at a to the
+        very next stop are used (a restricted-sale segment would forbid the
+        short journeys), the boarding station's own quotas first and, within
+        them, the tightest free run, as ``allocate`` chooses.
+        """
+        if count < 1:
+            raise BadJourney(f"at least one seat is needed, got {count}")
+        last = len(self.stops) - 1
+        if a >= last:
+            raise BadJourney(f"no journey boards at the last stop {self.stops[last]}")
+        od = self._od(seat_class, a, last)
+        tiers = self._sellable_tiers(seat_class, a, a + 1, seller)
+        free = sum(pool.count(od) for tier in tiers for pool in tier)
+        if free < count:
+            where = f"{seat_class} {self.stops[a]}-{self.stops[last]}"
+            if not free:
+                raise SoldOut(f"no {where} seat is free for every stop after {self.stops[a]}")
+            raise NotEnoughSeats(f"{where}: {free} seats free for every stop, {count} asked")
+        placements = []
+        for _ in range(count):
+            found = self._best_in(tiers, od)
+            assert found is not None  # counted just above
+            placements.append(self._sell(found[0], found[1], a, last, seller))
+        return placements
+
+    def place_on(self, seat: int, a: int, b: int) -> Placement:
+        """Sell journey (a, b) on this very seat, if the seat is free for it (else ``SoldOut``)."""
+        self._od(self.seats[seat].seat_class, a, b)
+        taken = self.states[seat].taken
+        if taken & self.geo.journey_mask(a, b):
+            info = self.seats[seat]
+            raise SoldOut(
+                f"seat {info.coach}-{info.number} is not free for {self.stops[a]}-{self.stops[b]}"
+            )
+        pool = self.pools[self.seat_quota[seat]]
+        run = self.geo.run_id[self.geo.run_containing(taken, a, b)]
+        return self._sell_seat(pool, run, seat, a, b, None)
+
+    def replace_sale(self, seat: int, old: Span, new: Span) -> Placement:
+        """Replace a seat's live sale by a journey within it, in its place in sale order.
+
+        A block's seat sold to a nearer stop: the seat is rebuilt by replaying
+        its sales with ``new`` for ``old``, so the rest of ``old`` is offered
+        again as the reuse policy allows, as if ``new`` had been sold then.
+        """
+        (a, b), (new_a, new_b) = old, new
+        if not a <= new_a < new_b <= b:
+            raise BadJourney(f"journey {new_a}-{new_b} is not within {a}-{b}")
+        journeys = list(self.states[seat].journeys)
+        journeys[journeys.index(old)] = new  # ValueError: the seat has no such live sale (a bug)
+        self.release_seat(seat, journeys)
+        info, quota_id = self.seats[seat], self.seat_quota[seat]
+        fit = (self.stops[a], self.stops[b])
+        return Placement(
+            info.seat_class, new_a, new_b, seat, info.coach, info.number, quota_id, False, fit
+        )
+
     def release_seat(self, seat: int, remaining_sales: Iterable[Span]) -> None:
         """Give back a seat's sale: rebuild the seat from its other sales, in sale order."""
         self._take_out(seat)
@@ -236,7 +297,11 @@ class TrainInventory:
         return self._sell(found[0], found[1], a, b, seller)
 
     def _sell(self, pool: QuotaPool, run: int, a: int, b: int, seller: str | None) -> Placement:
-        seat = pool.any_seat(run)
+        return self._sell_seat(pool, run, pool.any_seat(run), a, b, seller)
+
+    def _sell_seat(
+        self, pool: QuotaPool, run: int, seat: int, a: int, b: int, seller: str | None
+    ) -> Placement:
         state = self.states[seat]
         pool.remove_run(run, seat)
         for span in state.apply_sale(self.geo, self.reuse, a, b):
@@ -259,7 +324,13 @@ class TrainInventory:
     ) -> tuple[QuotaPool, int] | None:
         """The tightest run, the boarding station's own quotas before the common ones."""
         od = self._od(seat_class, a, b)
-        for tier in self._sellable_tiers(seat_class, a, b, seller):
+        return self._best_in(self._sellable_tiers(seat_class, a, b, seller), od)
+
+    def _best_in(
+        self, tiers: tuple[list[QuotaPool], list[QuotaPool]], od: int
+    ) -> tuple[QuotaPool, int] | None:
+        """The tightest run serving ``od`` in the first tier that has one."""
+        for tier in tiers:
             best: QuotaPool | None = None
             best_run = len(self.geo.runs)
             for pool in tier:

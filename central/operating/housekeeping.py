@@ -1,4 +1,4 @@
-"""Housekeeping: expire held orders, run due pre-allocations and releases, forget old answers.
+"""Housekeeping: expire holds, run due presale work, return due seat blocks, forget answers.
 
 One writer command, run every ``housekeeping_seconds`` by whichever writer
 the process has: the writer thread of a single-process server or the
@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import Connection
 
+from central.blocks import leases
 from central.operating import presale
 from central.sales import orders
 from central.sales.context import SalesContext
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 def chores(conn: Connection, ctx: SalesContext) -> tuple[int, list[str]]:
     """Do one round; returns how many orders expired and what presale work ran."""
     expired = orders.expire_due(conn, ctx)
-    done = presale.run_due(conn, ctx)
+    done = presale.run_due(conn, ctx) + leases.return_due(conn, ctx)
     forget_old(conn, ctx.now() - timedelta(days=ctx.settings.idempotency_days))
     return expired, done
 

@@ -21,6 +21,7 @@ from central.operating import audit, devices
 from central.operating.adjustments import quota_summary
 from central.operating.stats import sales_stats
 from central.reads.runs import RunReader
+from central.reads.tvm import TvmReads
 from central.sales.aftersales import find_ticket, issued_ticket
 from central.sales.context import SalesContext
 from central.sales.orders import find_order, order_tickets, order_view
@@ -37,6 +38,7 @@ class Reads:
         self.engine = engine
         self.ctx = ctx
         self.runs = RunReader()
+        self.tvm = TvmReads(engine, ctx, self.runs)  # destinations, journeys, a TVM's blocks
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[Connection]:

@@ -5,6 +5,11 @@ the sale, with an increasing id; a gate asks for its station's events after
 the last id it holds (``central.gates.feed``), so a sync is incremental,
 restartable and never misses a revocation: a refunded or changed ticket
 stops opening gates after the next sync of an offline gate.
+
+On PostgreSQL several processes may write at once, and a sequence hands out
+ids at insert, not at commit: a gate could read event 12 before event 11
+commits and move its cursor past it. Each appending transaction therefore
+takes one transaction-scoped advisory lock first, so ids commit in order.
 """
 
 from __future__ import annotations
@@ -13,11 +18,20 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, text
 
 from central.store import fastsql
 from central.store import tables as t
 from central.store.runs import LoadedRun
+
+FEED_ORDER_LOCK = 0x5354_4B46  # 'STKF': the feed's advisory lock key on PostgreSQL
+_TAKE_ORDER_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def _in_order(conn: Connection) -> None:
+    """Take the feed's turn until commit (PostgreSQL; SQLite has one writer anyway)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_TAKE_ORDER_LOCK, {"key": FEED_ORDER_LOCK})
 
 
 def record_issued(conn: Connection, run: LoadedRun, ticket: Any, token: str, now: datetime) -> None:
@@ -51,6 +65,7 @@ def record_issued_many(
         }
         for ticket in tickets
     ]
+    _in_order(conn)
     fastsql.run_many(conn, INSERT_ISSUED, rows)
 
 
@@ -62,6 +77,7 @@ def record_revoked(
 
 
 def _append(conn: Connection, run: LoadedRun, ticket: Any, now: datetime, **values: Any) -> None:
+    _in_order(conn)
     conn.execute(
         insert(t.ticket_events).values(
             at=now,

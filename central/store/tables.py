@@ -271,3 +271,66 @@ ticket_events = Table(
 )
 Index("ix_events_board", ticket_events.c.board_station, ticket_events.c.event_id)
 Index("ix_events_dest", ticket_events.c.dest_station, ticket_events.c.event_id)
+
+# The Ed25519 keys TVMs sign emergency tickets with, published to the gates of the
+# unit's station only. A unit has one current key; a replaced one stays published
+# while tickets it signed may still be used (``publish_until``). Key ids (128..254)
+# are given again once no gate needs the old key, so a row, not the id, is the key.
+unit_keys = Table(
+    "unit_keys",
+    metadata,
+    Column("unit_key_id", Integer, primary_key=True, autoincrement=True),
+    Column("key_id", Integer, nullable=False),  # in the token's key-id byte
+    Column("device_id", String(64), nullable=False),
+    Column("station", String(3), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("registered_at", UtcDateTime(), nullable=False),
+    Column("replaced_at", UtcDateTime()),  # NULL: the unit's current key
+    Column("publish_until", UtcDateTime()),  # a replaced key: the last validity of its tickets
+)
+Index("ix_unit_keys_device", unit_keys.c.device_id)
+Index("ix_unit_keys_station", unit_keys.c.station)
+
+# Emergency seat blocks (应急售票): seats of a run leased to a TVM for offline sale.
+# Each block seat holds a live sale from the TVM's station to the end of the run
+# (in the seat row's journeys) until it is sold from the block or given back.
+seat_blocks = Table(
+    "seat_blocks",
+    metadata,
+    Column("block_id", String(24), primary_key=True),
+    Column("run_id", Integer, ForeignKey("train_runs.run_id"), nullable=False),
+    Column("device_id", String(64), nullable=False),
+    Column("station", String(3), nullable=False),
+    Column("board", Integer, nullable=False),  # the station's stop index
+    Column("seat_class", String(2), nullable=False),
+    Column("return_at", UtcDateTime(), nullable=False),
+    Column("valid_until", UtcDateTime(), nullable=False),  # the last validity of its tickets
+    Column("status", String(10), nullable=False),  # active | returned
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("returned_at", UtcDateTime()),
+)
+Index("ix_seat_blocks_device", seat_blocks.c.device_id, seat_blocks.c.status)
+Index("ix_seat_blocks_due", seat_blocks.c.status, seat_blocks.c.return_at)
+
+block_seats = Table(
+    "block_seats",
+    metadata,
+    Column("block_id", String(24), ForeignKey("seat_blocks.block_id"), primary_key=True),
+    Column("seat_no", Integer, primary_key=True),
+    Column("coach", Integer, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("status", String(10), nullable=False),  # held | sold | returned
+    Column("ticket_id", String(16)),  # sold: the ticket sold on it from the block
+)
+
+# Every offline sale a TVM uploaded, once per ticket id: a resend answers as the first.
+block_sales = Table(
+    "block_sales",
+    metadata,
+    Column("ticket_id", String(16), primary_key=True),
+    Column("device_id", String(64), nullable=False),
+    Column("block_id", String(24), nullable=False),
+    Column("status", String(10), nullable=False),  # issued | refused
+    Column("reason", Text),  # refused: why (the operator refunds the passenger)
+    Column("received_at", UtcDateTime(), nullable=False),
+)

@@ -19,6 +19,9 @@ from typing import Any, ClassVar, TypedDict
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection
 
+from central.blocks import keys as unit_keys
+from central.blocks import leases
+from central.blocks import sales as block_sales
 from central.gates import passages
 from central.operating import adjustments, audit, devices, housekeeping, presale
 from central.sales import aftersales, orders
@@ -35,6 +38,7 @@ from protocol.messages import (
     StandingAdjustmentRequest,
 )
 from protocol.timetable import TrainRunSpec
+from protocol.tvm import BlockRequest, BlockSalesUpload
 from protocol.units import EnrolmentRequest, PassageUpload
 
 Result = BaseModel | dict[str, Any]
@@ -305,8 +309,67 @@ class UploadPassages(Command):
         return passages.record_upload(conn, self.device_id, self.station, self.upload, ctx.now())
 
 
+# --- emergency selling (TVM keys, seat blocks, offline sales) ----------------
+
+
+class RegisterUnitKey(Command):
+    """A TVM makes ``public_key`` its signing key (the same key again: the same answer)."""
+
+    wire_name = "register_unit_key"
+    device_id: str
+    station: str
+    public_key: str
+
+    def run(self, conn: Connection, ctx: SalesContext) -> Result:
+        now = ctx.now()
+        answer = unit_keys.register(conn, self.device_id, self.station, self.public_key, now)
+        audit.record(
+            conn,
+            at=now,
+            actor=self.device_id,
+            action="unit_key.register",
+            run_id=None,
+            reason="signing key registered",
+            detail=answer,
+        )
+        return answer
+
+
+class LeaseBlock(OnRun):
+    """Reserve seats of the run for a TVM's offline sales."""
+
+    wire_name = "lease_block"
+    block: BlockRequest
+
+    def run(self, conn: Connection, ctx: SalesContext) -> Result:
+        return leases.lease(conn, ctx, self.run_id(conn, ctx), self.block, self.actor)
+
+
+class ReturnBlock(OnRun):
+    """Give a block's unsold seats back to the run now."""
+
+    wire_name = "return_block"
+    block_id: str
+
+    def run(self, conn: Connection, ctx: SalesContext) -> Result:
+        run_id = self.run_id(conn, ctx)
+        return leases.return_block(conn, ctx, self.block_id, self.actor, run_id)
+
+
+class UploadBlockSales(Command):
+    """A TVM's offline sales from its blocks, taken once per ticket id."""
+
+    wire_name = "upload_block_sales"
+    device_id: str
+    station: str
+    upload: BlockSalesUpload
+
+    def run(self, conn: Connection, ctx: SalesContext) -> Result:
+        return block_sales.upload(conn, ctx, self.device_id, self.station, self.upload)
+
+
 class Chores(Command):
-    """One round of housekeeping: expire holds, run due presale work, forget old answers."""
+    """One round of housekeeping: expire holds, presale work and blocks due, forget old answers."""
 
     wire_name = "chores"
 
@@ -332,6 +395,10 @@ WIRE_NAMES: dict[str, type[Command]] = {
         RevokeDevice,
         Enrol,
         UploadPassages,
+        RegisterUnitKey,
+        LeaseBlock,
+        ReturnBlock,
+        UploadBlockSales,
         Chores,
     )
 }

@@ -1,7 +1,10 @@
 """From a presented ticket to a decision: verify, gather the facts, ask the rules.
 
 A QR code is verified against the key ring the gate holds (offline, with the
-signature: a ticket sold after the last sync is valid at once); a card tap
+signature: a ticket sold after the last sync is valid at once). A TVM's key,
+for tickets it sold offline from an emergency block, signs only tickets that
+board at its station: one boarding elsewhere is refused as signed with an
+unknown key (central counts it as forged). A card tap
 finds the holder's tickets by their holder tag and admits on the first that
 the rules admit for its holder. The facts come from the gate's store: the
 cached ticket (its times), revocations, and whether it already went through
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 import base45
 
 from device.gate.rules import CheckinWindow, Decision, GateSide, TicketFacts, decide
+from offline_store.key_store import ScopedRing
 from offline_store.passages import Direction
 from offline_store.store import UnitStore
 from protocol.errors import ErrorCode
@@ -55,7 +59,7 @@ class TicketChecker:
     def check_code(self, store: UnitStore, text: str, now: dt.datetime) -> Checked:
         """A scanned QR code."""
         try:
-            claims = decode_token(text, store.keys.ring())
+            claims = _verified(text, store.keys.scoped_ring())
         except TokenError as exc:
             return Checked(Decision.refuse(TOKEN_REASONS[exc.code]))
         return self._decide(store, claims, now, None)
@@ -66,11 +70,11 @@ class TicketChecker:
         if key is None:
             return Checked(Decision.refuse(GateReason.NO_TICKET))
         tag = bytes.fromhex(holder_tag(key.key, id_number))
-        ring = store.keys.ring()
+        keys = store.keys.scoped_ring()
         refusals: list[Checked] = []
         for cached in store.tickets.by_holder_tag(tag):
             try:
-                claims = decode_token(_text(cached.record.token), ring)
+                claims = _verified(_text(cached.record.token), keys)
             except TokenError:
                 continue  # a damaged cache entry proves nothing about this passenger
             checked = self._decide(store, claims, now, id_number)
@@ -97,6 +101,14 @@ class TicketChecker:
             return TicketFacts(record.departs_at, record.arrives_at, None, revoked, used)
         departs, arrives = _times_from_token(store, claims)
         return TicketFacts(departs, arrives, None, revoked, used)
+
+
+def _verified(text: str, keys: ScopedRing) -> TicketClaims:
+    """The token's claims, if it verifies and its key may sign a ticket boarding there."""
+    claims = decode_token(text, keys.ring)
+    if not keys.allows(claims.key_id, claims.from_station):
+        raise TokenError("this key signs no ticket from there", ErrorCode.TOKEN_UNKNOWN_KEY)
+    return claims
 
 
 def _times_from_token(store: UnitStore, claims: TicketClaims) -> tuple[dt.datetime, dt.datetime]:

@@ -40,7 +40,7 @@ from device.gate.checker import AFTER_FACT, OPENS_FACT
 from device.profile import SyncSection
 from device.store_thread import StoreThread
 from offline_store.counters import SlotCount
-from offline_store.key_store import HolderTagKey
+from offline_store.key_store import HolderTagKey, ScopedRing
 from offline_store.passages import Passage, UploadAnswer
 from offline_store.store import UnitStore
 from offline_store.tickets import Revocation, TicketRecord
@@ -231,14 +231,17 @@ class PageWrites:
 
 def page_writes(page: FeedPage) -> PageWrites:
     """Verify the page's tokens and plan its writes (no store is touched here)."""
-    ring = KeyRing(VerifyKey.from_public_hex(k.key_id, k.public_key) for k in page.keys)
-    records = [record for t in page.tickets if (record := _record(t, ring)) is not None]
+    published = [(k.key_id, k.public_key) for k in page.keys]
+    published += [(k.key_id, k.public_key) for k in page.unit_keys]
+    ring = KeyRing(VerifyKey.from_public_hex(key_id, public) for key_id, public in published)
+    scoped = ScopedRing(ring, {k.key_id: k.station for k in page.unit_keys})
+    records = [record for t in page.tickets if (record := _record(t, scoped)) is not None]
     revocations = [
         Revocation(r.ticket_id, r.reason, r.at, r.arrives_at, r.event_id)  # type: ignore[arg-type]
         for r in page.revocations
     ]
     tag_key = HolderTagKey(page.holder_tag_key_id, bytes.fromhex(page.holder_tag_key))
-    steps: list[Callable[[UnitStore], None]] = [partial(_keys, ring=ring, tag_key=tag_key)]
+    steps: list[Callable[[UnitStore], None]] = [partial(_keys, keys=scoped, tag_key=tag_key)]
     steps += [partial(_revocations, chunk=chunk) for chunk in _chunks(revocations)]
     steps += [partial(_tickets, chunk=chunk) for chunk in _chunks(records)]
     steps.append(partial(_cursor, page=page))
@@ -257,9 +260,9 @@ def _chunks(items: list[T]) -> list[list[T]]:
     return [items[start : start + WRITE_CHUNK] for start in range(0, len(items), WRITE_CHUNK)]
 
 
-def _keys(store: UnitStore, ring: KeyRing, tag_key: HolderTagKey) -> None:
+def _keys(store: UnitStore, keys: ScopedRing, tag_key: HolderTagKey) -> None:
     with store.transaction():
-        store.keys.replace_ring(ring)
+        store.keys.replace_ring(keys.ring, keys.scopes)
         store.keys.set_holder_tag_key(tag_key)
 
 
@@ -278,10 +281,12 @@ def _cursor(store: UnitStore, page: FeedPage) -> None:
         store.cursors.set(FEED_CURSOR, page.cursor)
 
 
-def _record(ticket: object, ring: KeyRing) -> TicketRecord | None:
+def _record(ticket: object, keys: ScopedRing) -> TicketRecord | None:
     """A feed ticket as the cache keeps it, if its token verifies and agrees with it."""
     try:
-        claims = decode_token(ticket.token, ring)  # type: ignore[attr-defined]
+        claims = decode_token(ticket.token, keys.ring)  # type: ignore[attr-defined]
+        if not keys.allows(claims.key_id, claims.from_station):
+            raise ValueError(f"key {claims.key_id} signs no ticket from {claims.from_station}")
         return TicketRecord(
             ticket_id=claims.ticket_id,
             train=claims.train,

@@ -20,14 +20,21 @@ from fastapi.routing import APIRoute
 from central.api.access import DEVICE_KINDS, OPERATOR, AccessRoute, LeanAccessRoute
 
 BODIES: list[Any] = [None, b"{not json", {"nonsense": True}, {"train": "G1" * 100_000}]
-# mutations idempotent by their body: an enrolment (code and credential hash), passages by id
-IDEMPOTENT_BY_BODY = {"/v1/enrolments", "/v1/passages"}
+# mutations idempotent by their body: an enrolment (code and credential hash), passages by id,
+# a TVM's signing key (the same key: the same answer), its offline sales by ticket id
+IDEMPOTENT_BY_BODY = {
+    "/v1/enrolments",
+    "/v1/passages",
+    "/v1/units/me/signing-key",
+    "/v1/units/me/block-sales",
+}
 WRONG_KIND = {  # a caller of the wrong kind for each access
     "the operator": "gate",
     "the operator or a selling channel": "gate",
     "the operator or a gate": "window",
     "a gate": "window",
     "a unit (gate or TVM)": "window",
+    "a TVM": "gate",
 }
 
 

@@ -52,6 +52,7 @@ from protocol.messages import (
     StandingAdjustmentRequest,
 )
 from protocol.timetable import TrainRunSpec
+from protocol.tvm import BlockRequest, BlockSalesUpload, SigningKeyRequest
 from protocol.units import EnrolmentRequest, PassageUpload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,6 +77,9 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "POST /v1/devices": DeviceRequest,
     "POST /v1/enrolments": EnrolmentRequest,
     "POST /v1/passages": PassageUpload,
+    "POST /v1/units/me/signing-key": SigningKeyRequest,
+    "POST /v1/units/me/block-sales": BlockSalesUpload,
+    f"POST {RUN}/blocks": BlockRequest,
 }
 # Operations a schema-valid request may be refused by with 422: rules between values in the
 # body (BODY_MODELS' descriptions) or a journey the loaded timetable cannot make (bad_journey).
@@ -87,8 +91,14 @@ REFUSED_BY_UNSTATED_RULES = [
     f"POST {RUN}/adjustments",
     f"POST {RUN}/standing",
     f"POST {RUN}/preallocation",
+    f"POST {RUN}/blocks",
 ]
 GATE_OPERATIONS = ["POST /v1/passages", "GET /v1/units/me"]
+TVM_OPERATIONS = [
+    "POST /v1/units/me/signing-key",
+    "GET /v1/units/me/blocks",
+    "POST /v1/units/me/block-sales",
+]
 UNSTATED_CODES = {"bad_journey"}  # 422 codes that depend on the stored timetable, not the schema
 
 
@@ -131,10 +141,11 @@ def _error_kinds(operation: str, body: Any) -> set[str]:
 # ----------------------------------------------------------------- the run
 
 
-def schemathesis_config(day: dt.date, stations: list[str], gate_token: str) -> str:
+def schemathesis_config(day: dt.date, stations: list[str], gate_token: str, tvm_token: str) -> str:
     """The run's configuration: auth, case budget, checks, and values that reach the timetable."""
     names = ", ".join(f'"{name}"' for name in REFUSED_BY_UNSTATED_RULES)
     gates = ", ".join(f'"{name}"' for name in GATE_OPERATIONS)
+    tvms = ", ".join(f'"{name}"' for name in TVM_OPERATIONS)
     codes = ", ".join(f'"{code}"' for code in stations)
     return f"""
 headers = {{ Authorization = "Bearer {TOKEN}" }}
@@ -181,6 +192,11 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404",
 [[operations]]
 include-name = [{gates}]
 headers = {{ Authorization = "Bearer {gate_token}" }}
+
+# And what only a TVM may call, as a TVM of that station.
+[[operations]]
+include-name = [{tvms}]
+headers = {{ Authorization = "Bearer {tvm_token}" }}
 """
 
 
@@ -199,10 +215,10 @@ def load_demo(base_url: str, day: dt.date) -> list[str]:
     return stations
 
 
-def enrolled_gate(base_url: str, station: str) -> str:
-    """Register a gate at ``station`` and enrol it as a unit does; its bearer token."""
+def enrolled_unit(base_url: str, station: str, kind: str = "gate") -> str:
+    """Register a unit at ``station`` and enrol it as a unit does; its bearer token."""
     operator = {"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": uuid.uuid4().hex}
-    body = {"device_id": "gate-schemathesis", "kind": "gate", "station": station}
+    body = {"device_id": f"{kind}-schemathesis", "kind": kind, "station": station}
     code = httpx.post(f"{base_url}/v1/devices", json=body, headers=operator).json()
     token = uuid.uuid4().hex
     proof = {"enrolment_code": code["enrolment_code"], "credential_hash": sha256(token)}
@@ -244,8 +260,9 @@ def test_schemathesis_finds_nothing(kind: str, tmp_path: Path) -> None:
         try:
             config = tmp_path / "schemathesis.toml"
             stations = load_demo(server.url, day)
-            gate = enrolled_gate(server.url, stations[0])
-            config.write_text(schemathesis_config(day, stations, gate))
+            gate = enrolled_unit(server.url, stations[0])
+            tvm = enrolled_unit(server.url, stations[0], "tvm")
+            config.write_text(schemathesis_config(day, stations, gate, tvm))
             started = time.monotonic()
             result = run_schemathesis(server.url, config)
             took = time.monotonic() - started

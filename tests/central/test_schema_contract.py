@@ -30,10 +30,13 @@ FILL = {
     "date": G["date"],
     "order_id": "0" * 24,
     "ticket_id": "0" * 16,
+    "block_id": "0" * 24,
     "station": "VNP",
     "device_id": "tvm-1",
 }
 GATE_ONLY = {"/v1/passages"}  # the operator may not call these: a gate's token does
+TVM_ONLY = {"/v1/units/me/signing-key", "/v1/units/me/block-sales"}  # and these a TVM's
+IDEMPOTENT_BY_BODY = {"/v1/enrolments", "/v1/passages"} | TVM_ONLY
 
 
 def spec(api: Api) -> dict[str, Any]:
@@ -91,13 +94,14 @@ def test_a_body_that_is_not_json_is_400_on_every_route(
     api: Api, content: bytes, content_type: str | None, said: str
 ) -> None:
     with_body = [(m, p) for m, p, op in operations(api) if "requestBody" in op]
-    assert len(with_body) == 10
+    assert len(with_body) == 13
     gate = {"Authorization": f"Bearer {device_token(api, 'gate-1', 'gate')}"}
+    tvm = {"Authorization": f"Bearer {device_token(api, 'tvm-1', 'tvm')}"}
     headers = {"Idempotency-Key": uuid.uuid4().hex}
     if content_type is not None:
         headers["Content-Type"] = content_type
     for method, path in with_body:
-        caller = gate if path in GATE_ONLY else api.auth
+        caller = gate if path in GATE_ONLY else tvm if path in TVM_ONLY else api.auth
         response = api.client.request(
             method, filled(path), content=content, headers={**headers, **caller}
         )
@@ -262,7 +266,7 @@ def test_every_operation_documents_the_statuses_it_can_answer(api: Api) -> None:
         if keyed:  # the key may come again with another request
             expected |= {409}
         if method == "POST":  # the others are idempotent by their body
-            assert keyed or path in {"/v1/enrolments", "/v1/passages"}, path
+            assert keyed or path in IDEMPOTENT_BY_BODY, path
         assert expected <= documented, (method, path, documented)
         for status in documented - {200, 201}:
             assert operation["responses"][str(status)]["description"], (path, status)

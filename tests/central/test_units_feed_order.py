@@ -58,12 +58,6 @@ def wait_until(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.02)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="feed event ids commit out of order between HTTP processes on PostgreSQL: "
-    "central/sales/feed.py should take a transaction lock (pg_advisory_xact_lock) before "
-    "it appends events, so ids are taken and committed in order",
-)
 def test_a_gate_following_its_cursor_sees_every_refund(
     api: Api, settings: CentralSettings, clock: FakeClock
 ) -> None:

@@ -138,6 +138,25 @@ def test_an_empty_ring_is_refused_and_the_stored_one_kept(store: UnitStore) -> N
     assert store.keys.ring().key_ids() == [1]
 
 
+def test_a_units_key_keeps_its_station_scope_and_centrals_keys_have_none(
+    store: UnitStore,
+) -> None:
+    store.keys.replace_ring(ring(1, 130), {130: "VNP"})
+    keys = store.keys.scoped_ring()
+    assert keys.ring.key_ids() == [1, 130] and dict(keys.scopes) == {130: "VNP"}
+    assert keys.allows(1, "SHH") and keys.allows(130, "VNP")
+    assert not keys.allows(130, "SHH")  # a TVM's key signs only tickets boarding at its station
+    store.keys.replace_ring(ring(1))
+    assert dict(store.keys.scoped_ring().scopes) == {}
+
+
+def test_a_scope_for_a_key_not_in_the_ring_is_refused(store: UnitStore) -> None:
+    store.keys.replace_ring(ring(1))
+    with pytest.raises(ValueError, match="does not hold"):
+        store.keys.replace_ring(ring(2), {3: "VNP"})
+    assert store.keys.ring().key_ids() == [1]
+
+
 def test_the_holder_tag_key_is_replaced_and_never_shown(store: UnitStore) -> None:
     assert store.keys.holder_tag_key() is None
     store.keys.set_holder_tag_key(HolderTagKey(1, b"\x01" * 32))
