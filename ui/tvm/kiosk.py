@@ -130,6 +130,12 @@ class Kiosk:
         self.frames += 1
         return self.surface
 
+    def fail_safe(self) -> None:
+        """After a frame failed: drop every widget and show the out-of-service notice."""
+        self.live.clear()
+        self._back, self._dirty, self.local = None, True, Local()
+        self._pending = screens.failsafe(self.view.language)
+
     def target_rect(self, key: str) -> pygame.Rect | None:
         """Where the button or field ``key`` is on the screen drawn, None if it is not there."""
         return self.live.rect_of(key)

@@ -69,7 +69,7 @@ class KioskPainter:
     def paint_background(self, surface: pygame.Surface, widgets: list[Widget]) -> None:
         """The fill, the panels and the texts that sit behind the widgets."""
         surface.fill(self.colour(Ink("background")))
-        radius = self.geo.u(8)
+        radius = self.geo.u(4)
         for widget in widgets:
             if widget.kind is Kind.BOX:
                 rounded = 0 if widget.key in FLAT else radius

@@ -5,7 +5,7 @@ kiosk's page and field) and returns the screen's widgets in painting
 order: the header, the banner line, the message line, the body of the
 view's ``Screen``, then the footer with back, cancel, the pager and the
 screen's main action. ``placeholder`` is the view shown before the
-runtime's first one.
+runtime's first one, ``failsafe`` the one shown after a view failed to draw.
 """
 
 from __future__ import annotations
@@ -64,10 +64,19 @@ def build(scene: Scene) -> list[Widget]:
 
 def placeholder(language: str) -> TvmView:
     """What the kiosk shows before the runtime's first view."""
+    return _notice(language, w.STARTING)
+
+
+def failsafe(language: str) -> TvmView:
+    """What the kiosk shows after it failed to draw a view, until the runtime's next one."""
+    return _notice(language, w.FAILSAFE)
+
+
+def _notice(language: str, words: Words) -> TvmView:
     return TvmView(
         screen=Screen.MESSAGE,
         language=language,
-        title=w.STARTING,
+        title=words,
         station=Station("", Words("", "")),
-        message=w.STARTING,
+        message=words,
     )

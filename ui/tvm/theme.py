@@ -18,7 +18,7 @@ from typing import Any
 
 THEME_FILE = "theme.json"
 BUNDLED_FONT = ("pygame_gui.data", "NotoSansSC-Regular.otf", "NotoSansSC-Bold.otf")
-SCALED_MISC = ("border_width", "shape_corner_radius")
+SCALED_MISC = ("border_width", "shape_corner_radius", "shadow_width")
 
 
 def bundled_font_path(*, bold: bool = False) -> Path:

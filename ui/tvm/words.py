@@ -25,7 +25,7 @@ BUTTONS: dict[str, Words] = {
     "done": Words("完成", "Done"),
     "back": Words("返回", "Back"),
     "cancel": Words("取消", "Cancel"),
-    "key:back": Words("删除", "Delete"),
+    "key:back": Words("删除", "Del"),  # a key is narrow: a longer word would break
     "key:clear": Words("清空", "Clear"),
     "key:space": Words("空格", "Space"),
     "page:prev": Words("上一页", "Previous"),
@@ -83,6 +83,7 @@ CLOSED_HINT = Words("本机暂停服务", "This machine is out of service")
 BUSY = Words("请稍候", "Please wait")
 IDLE = Words("{n} 秒后返回首页，触摸屏幕继续", "Back to start in {n} s: touch the screen to stay")
 STARTING = Words("正在启动", "Starting")
+FAILSAFE = Words("暂停服务，请联系工作人员", "Out of service: please ask a member of staff")
 SOLD_OUT = Words("无票", "Sold out")
 SEATS_LEFT = Words("余{n}", "{n} left")
 STANDING_LEFT = Words("无座 余{n}", "Standing {n} left")
@@ -110,6 +111,7 @@ HINTS = (
     BUSY,
     IDLE,
     STARTING,
+    FAILSAFE,
     SOLD_OUT,
     SEATS_LEFT,
     STANDING_LEFT,
