@@ -13,6 +13,7 @@ and return seconds per frame.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 
@@ -60,5 +61,5 @@ def percentile(times: list[float], share: float) -> float:
     ordered = sorted(times)
     if not ordered:
         raise ValueError("no times")
-    rank = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))
+    rank = max(0, min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1))
     return ordered[rank]

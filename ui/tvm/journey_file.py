@@ -103,7 +103,7 @@ class JourneyModel(BaseModel):
     name: str = ""
     step_timeout_s: Seconds = 10.0
     touch: Literal["finger", "mouse"] = "finger"  # which events a touch posts
-    steps: list[str | StepTable] = Field(min_length=1)
+    steps: list[Any] = Field(min_length=1)  # each a phrase or a StepTable, checked one by one
 
 
 @dataclass(frozen=True)
@@ -148,22 +148,41 @@ def parse_journey(data: Mapping[str, Any], source: str = "journey") -> Journey:
     try:
         model = JourneyModel.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise JourneyError(f"{source}: {where}: {first['msg']}") from None
+        raise JourneyError(f"{source}: {_first_error(exc)}") from None
     steps = [_step(n, item, model, source) for n, item in enumerate(model.steps, start=1)]
     return Journey(model.name, tuple(steps), model.touch)
 
 
-def _step(number: int, item: str | StepTable, model: JourneyModel, source: str) -> Step:
-    table = item if isinstance(item, StepTable) else StepTable(step=item)
-    text = " ".join(table.step.split())
+def _step(number: int, item: object, model: JourneyModel, source: str) -> Step:
     try:
+        table = _table(item)
+        text = " ".join(table.step.split())
         action, args = parse_phrase(text)
     except ValueError as exc:
-        raise JourneyError(f"{source}: step {number} ({text!r}): {exc}") from None
+        raise JourneyError(f"{source}: step {number} ({_shown(item)}): {exc}") from None
     timeout = table.timeout_s or model.step_timeout_s
     return Step(number, text, action, args, timeout, table.expect, table.search)
+
+
+def _table(item: object) -> StepTable:
+    if isinstance(item, str):
+        return StepTable(step=item)
+    if not isinstance(item, Mapping):
+        raise ValueError("a step is a phrase or a table with a 'step' key")
+    try:
+        return StepTable.model_validate(item)
+    except ValidationError as exc:
+        raise ValueError(_first_error(exc)) from None
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    return f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}"
+
+
+def _shown(item: object) -> str:
+    text = item if isinstance(item, str) else getattr(item, "get", lambda key: None)("step")
+    return repr(" ".join(str(text).split())) if text is not None else repr(item)
 
 
 def parse_phrase(text: str) -> tuple[Action, tuple[str, ...]]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ui.tvm import words as w
 from ui.tvm.frame import Scene
 from ui.tvm.targets import ID_FIELD, NAME_FIELD, SEARCH_FIELD
-from ui.tvm.widgets import Rect, Widget, button, split_rows
+from ui.tvm.widgets import MIN_TOUCH, Rect, Widget, button, split_rows
 
 DIGITS = "1234567890"
 LETTER_ROWS = ("QWERTYUIOP", "ASDFGHJKL", "ZXCVBNM")
@@ -53,9 +53,8 @@ def key_rows(with_digits: bool) -> list[list[str]]:
 
 def keyboard(scene: Scene, rect: Rect, field: str, with_digits: bool) -> list[Widget]:
     """The keys in ``rect``, those ``field`` cannot take disabled."""
-    geo = scene.geo
     rows = key_rows(with_digits)
-    gap = max(3, geo.u(4))
+    gap = _gap(scene)
     heights = tuple((rect[3] - gap * (len(rows) - 1)) // len(rows) for _ in rows)
     unit = (rect[2] - gap * 9) // 10
     widgets: list[Widget] = []
@@ -74,7 +73,20 @@ def keyboard(scene: Scene, rect: Rect, field: str, with_digits: bool) -> list[Wi
 def keyboard_height(scene: Scene, rows: int) -> int:
     """The height of ``rows`` rows of keys."""
     geo = scene.geo
-    return rows * geo.touch + (rows - 1) * max(3, geo.u(4))
+    return rows * geo.touch + (rows - 1) * _gap(scene)
+
+
+def beside_keyboard(scene: Scene, area: Rect) -> tuple[Rect, Rect]:
+    """``area`` cut into the keyboard's column (ten keys wide) and what is left on its right."""
+    geo = scene.geo
+    width = 10 * max(MIN_TOUCH, geo.u(50)) + 9 * _gap(scene)
+    keys = (area[0], area[1], width, area[3])
+    rest = area[0] + width + geo.margin
+    return keys, (rest, area[1], area[0] + area[2] - rest, area[3])
+
+
+def _gap(scene: Scene) -> int:
+    return max(3, scene.geo.u(4))
 
 
 def edit(text: str, key: str, field: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from device.tvm.view import ClassChoice, Station, TrainChoice
 from ui.tvm import words as w
 from ui.tvm.frame import Pager, Scene, page_of
-from ui.tvm.keyboard import keyboard, keyboard_height
+from ui.tvm.keyboard import beside_keyboard, keyboard, keyboard_height
 from ui.tvm.targets import SEARCH_FIELD
 from ui.tvm.widgets import (
     Kind,
@@ -49,7 +49,7 @@ def home(scene: Scene) -> Body:
 def destination(scene: Scene) -> Body:
     """The search field and its keys on the left, the matching stations on the right."""
     geo = scene.geo
-    left, right = split_columns(geo.body, (66, 34), geo.margin)
+    left, right = beside_keyboard(scene, geo.body)
     keys_height = keyboard_height(scene, 3)
     entry, hint, keys = split_rows(left, (geo.touch, -1, keys_height), geo.gap)
     widgets = [

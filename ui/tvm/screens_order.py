@@ -16,7 +16,7 @@ from device.gate.messages import Words
 from device.tvm.view import TicketLine
 from ui.tvm import words as w
 from ui.tvm.frame import Pager, Scene
-from ui.tvm.keyboard import keyboard, keyboard_height
+from ui.tvm.keyboard import beside_keyboard, keyboard, keyboard_height
 from ui.tvm.targets import ID_FIELD, NAME_FIELD
 from ui.tvm.widgets import (
     Kind,
@@ -38,7 +38,7 @@ def passengers(scene: Scene) -> Body:
     """Fields and add button on top; keys below on the left, the list on the right."""
     geo = scene.geo
     fields, rest = split_rows(geo.body, (geo.touch, -1), geo.gap)
-    keys_area, listing = split_columns(rest, (66, 34), geo.margin)
+    keys_area, listing = beside_keyboard(scene, rest)
     field = scene.local.field if scene.local.field in (NAME_FIELD, ID_FIELD) else NAME_FIELD
     keys_height = min(keys_area[3], keyboard_height(scene, 4))
     keys = (keys_area[0], keys_area[1], keys_area[2], keys_height)

@@ -15,6 +15,7 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import datetime as dt
 from dataclasses import replace
+from itertools import combinations
 from pathlib import Path
 
 import pygame
@@ -32,6 +33,7 @@ from device.tvm.view import (
 )
 from ui.tvm.config import KioskConfig
 from ui.tvm.kiosk import Kiosk
+from ui.tvm.widgets import MIN_TOUCH, Kind
 
 SIZES = [(800, 480), (1280, 800)]
 SIZE_IDS = [f"{w}x{h}" for w, h in SIZES]
@@ -236,3 +238,48 @@ def save_and_load(kiosk: Kiosk, path: Path) -> pygame.Surface:
     """What the kiosk shows, through a PNG file: the pixels people would see."""
     kiosk.save_png(path)
     return pygame.image.load(path)
+
+
+TOLERANCE = (24, 24, 24, 255)  # antialiased edges are not counted as the colour
+
+
+def share_of(surface: pygame.Surface, rect: pygame.Rect, colour: tuple[int, int, int]) -> float:
+    """The share of ``rect``'s pixels within TOLERANCE of ``colour``."""
+    area = surface.subsurface(rect)
+    matching = pygame.mask.from_threshold(area, colour, TOLERANCE).count()
+    return matching / max(1, rect.width * rect.height)
+
+
+def assert_laid_out(kiosk: Kiosk) -> None:
+    """Everything on the screen, touch targets large enough, nothing touchable overlapping."""
+    screen = pygame.Rect((0, 0), kiosk.size)
+    touchable = [w for w in kiosk.widgets if w.kind in (Kind.BUTTON, Kind.ENTRY)]
+    for widget in kiosk.widgets:
+        rect = pygame.Rect(widget.rect)
+        assert screen.contains(rect), f"{widget.key} {rect} leaves the screen {screen}"
+        assert (rect.width > 0 and rect.height > 0) or widget.text == "", f"{widget.key} is empty"
+    for widget in touchable:
+        assert min(widget.rect[2:]) >= MIN_TOUCH, f"{widget.key} {widget.rect} is too small"
+    for one, other in combinations(touchable, 2):
+        assert not pygame.Rect(one.rect).colliderect(other.rect), f"{one.key} on {other.key}"
+
+
+def assert_glyphs_drawn(kiosk: Kiosk, surface: pygame.Surface) -> None:
+    """Every text is drawn in its colour, with glyphs the font has (no boxes)."""
+    for widget in kiosk.widgets:
+        if widget.kind is not Kind.TEXT or not widget.text.strip():
+            continue
+        assert kiosk.fonts.missing_glyphs(widget.text) == "", widget.text
+        colour = kiosk.painter.colour(widget.ink)
+        ink = share_of(surface, pygame.Rect(widget.rect), colour)
+        assert ink > 0, f"{widget.key} ({widget.text!r}) drew nothing in {colour}"
+
+
+def assert_targets_reachable(kiosk: Kiosk, view: TvmView) -> None:
+    """Every target the runtime offers is a widget on the screen, or on a page of its list."""
+    paged = kiosk.target_rect("page:next") is not None
+    for target in view.targets:
+        if kiosk.target_rect(target) is not None:
+            assert kiosk.is_touchable(target), f"{target} is offered but drawn disabled"
+            continue
+        assert paged and target.startswith(("dest:", "train:")), f"{target} is not drawn"
