@@ -54,6 +54,7 @@ WINDOW_TITLE = "StationKit TVM"
 ACTIVITY_EVERY_S = 1.0  # touches that ask nothing tell the runtime at most this often
 MAX_FRAME_STEP_S = 0.25  # pygame_gui's animations never jump further than this
 SYMBOLS = "¥→↓…·"
+SCREENSHOTS_PENDING = 32  # a journey's screens come faster than PNGs are written; a bound still
 
 
 class Kiosk:
@@ -87,7 +88,9 @@ class Kiosk:
         self._last_activity = -math.inf
         self._save_next = False
         directory = config.screenshot_dir
-        self._screenshots = ScreenshotWriter(directory) if directory is not None else None
+        self._screenshots = (
+            ScreenshotWriter(directory, SCREENSHOTS_PENDING) if directory is not None else None
+        )
 
     def show(self, view: TvmView) -> None:
         """Take the runtime's latest view; the next frame draws it (call on the kiosk's thread)."""
