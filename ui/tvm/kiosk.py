@@ -34,10 +34,10 @@ from ui.screenshots import ScreenshotWriter
 from ui.tvm import screens
 from ui.tvm import words as w
 from ui.tvm.config import KioskConfig
-from ui.tvm.frame import Local, Scene
-from ui.tvm.keyboard import edit
 from ui.tvm.live import LiveWidgets
 from ui.tvm.painter import Front, KioskPainter
+from ui.tvm.screens.frame import Local, Scene
+from ui.tvm.screens.keyboard import edit
 from ui.tvm.targets import (
     ACTIVITY,
     ID_FIELD,

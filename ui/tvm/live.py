@@ -18,7 +18,7 @@ import pygame_gui
 from pygame_gui.core import ObjectID, UIElement
 from pygame_gui.elements import UIButton, UITextEntryLine
 
-from ui.tvm.keyboard import FIELDS
+from ui.tvm.screens.keyboard import FIELDS
 from ui.tvm.widgets import Kind, Widget
 
 Element = UIButton | UITextEntryLine

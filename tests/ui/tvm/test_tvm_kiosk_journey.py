@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pygame
-from tvm_fake_runtime import BAD_ID, DECLINED, FakeTvmRuntime, with_check_digit
+from tvm_fake_runtime import BAD_ID, DECLINED, FakeTvmRuntime, is_valid_id, with_check_digit
 from tvm_kiosk_samples import open_kiosk
 
 from device.tvm.view import Intent, IntentKind, Screen
@@ -18,7 +18,7 @@ from ui.tvm.kiosk import Kiosk
 from ui.tvm.loop import run_kiosk
 
 ID_ZHANG = with_check_digit("11010119900101123")
-ID_ZHANG_X = with_check_digit("32010219851231002")  # ends in X
+ID_ZHANG_X = with_check_digit("32010219851231007")  # ends in X: typed with the X key
 BUY_TWO = [
     "language zh",
     "start purchase",
@@ -76,6 +76,11 @@ def spy_on_pygame_gui(kiosk: Kiosk) -> list[int]:
 
 def kinds(runtime: FakeTvmRuntime) -> list[Intent]:
     return [i for i in runtime.intents if i.kind not in (IntentKind.TOUCH, IntentKind.SEARCH)]
+
+
+def test_the_sample_id_numbers_are_valid_and_one_ends_in_x() -> None:
+    assert is_valid_id(ID_ZHANG) and is_valid_id(ID_ZHANG_X)
+    assert ID_ZHANG_X.endswith("X") and not is_valid_id(ID_ZHANG[:-1] + "0")
 
 
 def test_a_purchase_of_two_tickets_with_fingers_at_800x480(tmp_path: Path) -> None:

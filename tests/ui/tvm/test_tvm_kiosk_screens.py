@@ -27,8 +27,8 @@ from tvm_kiosk_samples import (
 from device.gate.messages import Words
 from device.tvm.view import Banner, Screen, Station
 from ui.tvm.config import KioskConfig
-from ui.tvm.frame import BANNER_FILL
 from ui.tvm.kiosk import Kiosk
+from ui.tvm.screens.frame import BANNER_FILL
 from ui.tvm.widgets import Geometry, Ink, Kind
 from ui.tvm.words import BANNERS
 
@@ -137,8 +137,10 @@ def test_the_idle_countdown_shows_near_the_timeout_and_counts_down() -> None:
 
 
 def test_long_texts_stay_in_their_boxes(kiosk: Kiosk, tmp_path: Path) -> None:
-    long_words = Words("本次列车因故晚点，请旅客们在候车室耐心等候并留意广播通知，" * 5,
-                       "Pneumonoultramicroscopicsilicovolcanoconiosis station " * 6)  # fmt: skip
+    long_words = Words(
+        "本次列车因故晚点，请旅客们在候车室耐心等候并留意广播通知，" * 5,
+        "Pneumonoultramicroscopicsilicovolcanoconiosis station " * 6,
+    )
     far = Station("XXX", long_words, "XXX")
     sample = replace(
         ALL_SCREENS["trains"],

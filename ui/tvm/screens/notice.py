@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from device.gate.messages import Words
 from ui.tvm import words as w
-from ui.tvm.frame import Pager, Scene
-from ui.tvm.screens_order import tickets_panel
+from ui.tvm.screens.frame import Pager, Scene
+from ui.tvm.screens.order import tickets_panel
 from ui.tvm.widgets import Rect, Widget, box, inset, split_columns, split_rows, text
 
 Body = tuple[list[Widget], Pager | None]

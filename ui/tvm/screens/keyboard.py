@@ -17,7 +17,7 @@ import string
 from dataclasses import dataclass
 
 from ui.tvm import words as w
-from ui.tvm.frame import Scene
+from ui.tvm.screens.frame import Scene
 from ui.tvm.targets import ID_FIELD, NAME_FIELD, SEARCH_FIELD
 from ui.tvm.widgets import MIN_TOUCH, Rect, Widget, button, split_rows
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 from device.gate.messages import Words
 from device.tvm.view import TicketLine
 from ui.tvm import words as w
-from ui.tvm.frame import Pager, Scene
-from ui.tvm.keyboard import beside_keyboard, keyboard, keyboard_height
+from ui.tvm.screens.frame import Pager, Scene
+from ui.tvm.screens.keyboard import beside_keyboard, keyboard, keyboard_height
 from ui.tvm.targets import ID_FIELD, NAME_FIELD
 from ui.tvm.widgets import (
     Kind,

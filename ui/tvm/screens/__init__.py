@@ -6,6 +6,10 @@ order: the header, the banner line, the message line, the body of the
 view's ``Screen``, then the footer with back, cancel, the pager and the
 screen's main action. ``placeholder`` is the view shown before the
 runtime's first one, ``failsafe`` the one shown after a view failed to draw.
+The parts: ``frame`` (header, banner, message line, footer; ``Scene``),
+``choose`` (home, destination, trains, class, change), ``order``
+(passengers, confirm, pay, print, done), ``notice`` (scan, refund, message,
+closed) and ``keyboard`` (the on-screen keys and the fields they type into).
 """
 
 from __future__ import annotations
@@ -14,12 +18,12 @@ from collections.abc import Callable
 
 from device.gate.messages import Words
 from device.tvm.view import Screen, Station, TvmView
-from ui.tvm import frame
 from ui.tvm import words as w
-from ui.tvm.frame import Pager, Scene
-from ui.tvm.screens_choose import change, destination, home, seat_class, trains
-from ui.tvm.screens_notice import closed, message, refund, scan
-from ui.tvm.screens_order import confirm, done, passengers, pay, printing
+from ui.tvm.screens import frame
+from ui.tvm.screens.choose import change, destination, home, seat_class, trains
+from ui.tvm.screens.frame import Pager, Scene
+from ui.tvm.screens.notice import closed, message, refund, scan
+from ui.tvm.screens.order import confirm, done, passengers, pay, printing
 from ui.tvm.widgets import Kind, Widget
 
 Body = tuple[list[Widget], Pager | None]

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from device.tvm.view import ClassChoice, Station, TrainChoice
 from ui.tvm import words as w
-from ui.tvm.frame import Pager, Scene, page_of
-from ui.tvm.keyboard import beside_keyboard, keyboard, keyboard_height
+from ui.tvm.screens.frame import Pager, Scene, page_of
+from ui.tvm.screens.keyboard import beside_keyboard, keyboard, keyboard_height
 from ui.tvm.targets import SEARCH_FIELD
 from ui.tvm.widgets import (
     Kind,
