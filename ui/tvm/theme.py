@@ -43,13 +43,11 @@ def theme_data(scale: float, font_path: Path | None) -> dict[str, Any]:
 
 
 def _font(font: dict[str, str], scale: float, font_path: Path | None) -> dict[str, Any]:
+    # by path, not as a package resource: pygame_gui reads a resource's whole file into memory
+    # again for every size (8 MB for Noto Sans SC), a path is opened once per size and streamed
     scaled: dict[str, Any] = {"name": font["name"], "size": str(round(int(font["size"]) * scale))}
-    if font_path is not None:
-        scaled["regular_path"] = scaled["bold_path"] = str(font_path)
-    else:
-        package, regular, bold = BUNDLED_FONT
-        scaled["regular_resource"] = {"package": package, "resource": regular}
-        scaled["bold_resource"] = {"package": package, "resource": bold}
+    scaled["regular_path"] = str(font_path or bundled_font_path())
+    scaled["bold_path"] = str(font_path or bundled_font_path(bold=True))
     return scaled
 
 

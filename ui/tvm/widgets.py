@@ -17,6 +17,8 @@ import enum
 from dataclasses import dataclass
 from typing import Literal
 
+from ui.text_fit import SHRINK_STEP
+
 Rect = tuple[int, int, int, int]  # x, y, width, height
 Align = Literal["left", "center", "right"]
 DESIGN = (800, 480)  # the screen the sizes below are given for
@@ -133,9 +135,27 @@ class Geometry:
         return (self.margin, top, self.width - 2 * self.margin, bottom - top)
 
     def sizes(self, style: str) -> tuple[int, int, bool]:
-        """A text style's (largest, smallest, bold) at this scale."""
+        """A text style's (largest, smallest, bold) at this scale, both on the size ladder."""
         largest, smallest, bold = TEXT_SIZES[style]
-        return self.u(largest), max(10, self.u(smallest)), bold
+        return on_ladder(self.u(largest)), on_ladder(max(10, self.u(smallest))), bold
+
+
+def on_ladder(size: int) -> int:
+    """The largest size of the ladder not above ``size`` (the smallest rung if none is)."""
+    return max((rung for rung in SIZE_LADDER if rung <= size), default=SIZE_LADDER[-1])
+
+
+def _ladder(top: int, bottom: int) -> tuple[int, ...]:
+    """Sizes from ``top`` down, each step as ``ui.text_fit`` shrinks a text."""
+    rungs = [top]
+    while rungs[-1] > bottom:
+        rungs.append(max(bottom, int(rungs[-1] * SHRINK_STEP)))
+    return tuple(rungs)
+
+
+# every text is fitted at sizes from this one ladder, so texts share the font faces they open
+# (a face of a Chinese font holds about a megabyte)
+SIZE_LADDER = _ladder(120, 10)
 
 
 def _bottom(rect: Rect) -> int:
