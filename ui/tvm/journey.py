@@ -119,10 +119,10 @@ class JourneyPlayer:
     async def play(self, journey: Journey) -> JourneyReport:
         """Play every step until one fails; how each went."""
         self._touch = self.touch_kind or journey.touch
-        results: list[StepResult] = []
         first = await self._first_view(journey.steps[0])
         if first is not None:
             return JourneyReport(journey.name, (first,), len(journey.steps))
+        results: list[StepResult] = []
         for step in journey.steps:
             results.append(await self._play_step(step))
             if not results[-1].ok:

@@ -186,7 +186,8 @@ def seat_class(scene: Scene) -> Body:
     choices = view.train.classes if view.train is not None else ()
     if not choices:
         return widgets, None
-    columns = min(3, len(choices))
+    most_lines = max(1, (grid[3] + geo.gap) // (geo.touch + geo.gap))
+    columns = max(min(3, len(choices)), -(-len(choices) // most_lines))
     lines = -(-len(choices) // columns)
     row_height = min(geo.u(120), (grid[3] - geo.gap * (lines - 1)) // lines)
     rows = split_rows(grid, tuple(row_height for _ in range(lines)), geo.gap)

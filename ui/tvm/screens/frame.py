@@ -116,38 +116,38 @@ def footer(
     pager: Pager | None = None,
     drawn: frozenset[str] = frozenset(),
 ) -> list[Widget]:
-    """Back and cancel, the pager, then ``actions`` and any fixed target not drawn elsewhere."""
+    """Back and cancel, the pager, then ``actions`` and any fixed target not drawn elsewhere.
+
+    What does not fit is left out: the screen's actions first, then the pager, then the rest.
+    """
     geo = scene.geo
     _, y, width, height = geo.footer
     top = y + (height - geo.touch) // 2
     widgets = [box("footer", geo.footer, "footer_bg")]
     left = geo.margin
-    for target in LEFT_TARGETS:
-        if scene.can(target):
-            widgets += button(
-                target,
-                (left, top, geo.u(120), geo.touch),
-                scene.caption(target),
-                "@secondary",
-                True,
-            )
-            left += geo.u(120) + geo.gap
+    for target in (t for t in LEFT_TARGETS if scene.can(t)):
+        rect = (left, top, geo.u(120), geo.touch)
+        widgets += button(target, rect, scene.caption(target), "@secondary", True)
+        left += geo.u(120) + geo.gap
+    paged = pager is not None and pager.pages > 1
+    room = width - geo.margin - left - (2 * (geo.u(110) + geo.gap) if paged else 0)
     right = width - geo.margin
-    for target in reversed(_right_targets(scene, list(actions), drawn)):
+    for target in _right_targets(scene, list(actions), drawn)[: room // (geo.u(150) + geo.gap)]:
         right -= geo.u(150)
         rect = (right, top, geo.u(150), geo.touch)
         widgets += button(target, rect, scene.caption(target), "@primary", scene.can(target))
         right -= geo.gap
-    if pager is not None and pager.pages > 1:
+    if pager is not None and paged:
         widgets += _pager(scene, pager, right, top)
     return widgets
 
 
 def _right_targets(scene: Scene, actions: list[str], drawn: frozenset[str]) -> list[str]:
-    """The screen's actions (drawn even when not offered now), then fixed targets left over."""
+    """Right to left: the screen's actions (drawn even when not offered now), then fixed
+    targets the screen did not place."""
     placed = set(actions) | drawn | set(LEFT_TARGETS) | {"language"}
     extra = [t for t in scene.view.targets if t in FIXED and t not in placed and t in w.BUTTONS]
-    return extra + actions
+    return list(reversed(actions)) + extra
 
 
 def _pager(scene: Scene, pager: Pager, right: int, top: int) -> list[Widget]:

@@ -13,7 +13,7 @@ tickets come out.
 from __future__ import annotations
 
 from device.gate.messages import Words
-from device.tvm.view import TicketLine
+from device.tvm.view import PassengerLine, TicketLine
 from ui.tvm import words as w
 from ui.tvm.screens.frame import Pager, Scene
 from ui.tvm.screens.keyboard import beside_keyboard, keyboard, keyboard_height
@@ -24,6 +24,7 @@ from ui.tvm.widgets import (
     Widget,
     box,
     button,
+    fits,
     inset,
     split_columns,
     split_rows,
@@ -81,28 +82,34 @@ def _entered(scene: Scene, area: Rect) -> list[Widget]:
     if not view.passengers:
         note = scene.say(w.NO_PASSENGERS)
         return [*widgets, text("passengers#none", rows, note, "small", "muted", middle=False)]
-    height = max(geo.touch, min(geo.u(52), rows[3] // max(1, len(view.passengers)) - geo.gap))
-    for n, entered in enumerate(view.passengers):
-        line = (rows[0], rows[1] + n * (height + geo.gap), rows[2], height)
-        who, remove = split_columns(line, (3, 1.2), geo.gap)
-        widgets += [
-            box(f"passenger#{n}", who, "panel"),
-            text(
-                f"passenger#{n}#text",
-                inset(who, geo.u(4)),
-                f"{entered.name}  {entered.id_masked}",
-                "small",
-            ),
-            *button(
-                f"passenger:remove:{n}",
-                remove,
-                scene.say(REMOVE),
-                "@secondary",
-                scene.can(f"passenger:remove:{n}"),
-                "small",
-            ),
-        ]
+    room = fits(len(view.passengers), rows[3], geo.touch, geo.gap)
+    listed = view.passengers if len(view.passengers) <= room else view.passengers[: room - 1]
+    for n, entered in enumerate(listed):
+        line = (rows[0], rows[1] + n * (geo.touch + geo.gap), rows[2], geo.touch)
+        widgets += _entered_line(scene, n, entered, line)
+    if len(listed) < len(view.passengers):  # more than fit: say so on the last line
+        line = (rows[0], rows[1] + len(listed) * (geo.touch + geo.gap), rows[2], geo.touch)
+        more = f"… +{len(view.passengers) - len(listed)}"
+        widgets.append(text("passengers#more", line, more, "body", "muted"))
     return widgets
+
+
+def _entered_line(scene: Scene, n: int, entered: PassengerLine, line: Rect) -> list[Widget]:
+    geo = scene.geo
+    who, remove = split_columns(line, (3, 1.2), geo.gap)
+    words = f"{entered.name}  {entered.id_masked}"
+    return [
+        box(f"passenger#{n}", who, "panel"),
+        text(f"passenger#{n}#text", inset(who, geo.u(4)), words, "small"),
+        *button(
+            f"passenger:remove:{n}",
+            remove,
+            scene.say(REMOVE),
+            "@secondary",
+            scene.can(f"passenger:remove:{n}"),
+            "small",
+        ),
+    ]
 
 
 def confirm(scene: Scene) -> Body:
@@ -168,16 +175,25 @@ def tickets_panel(scene: Scene, area: Rect, tickets: tuple[TicketLine, ...]) -> 
     widgets.append(
         text("tickets#route", route, journey_line(scene, tickets[0]), "heading", middle=False)
     )
-    height = min(geo.u(34), (rows[3] - geo.gap * (len(tickets) - 1)) // len(tickets))
-    for n, ticket in enumerate(tickets):
+    height = max(geo.u(22), min(geo.u(34), rows[3] // len(tickets) - geo.gap))
+    room = fits(len(tickets), rows[3], height, geo.gap)
+    listed = tickets if len(tickets) <= room else tickets[: room - 1]
+    for n, ticket in enumerate(listed):
         line = (rows[0], rows[1] + n * (height + geo.gap), rows[2], height)
-        who, place, price = split_columns(line, (2, 2.4, 1.2), geo.gap)
-        widgets += [
-            text(f"ticket#{n}#who", who, ticket.passenger, "body"),
-            text(f"ticket#{n}#place", place, scene.say(ticket.place), "body"),
-            text(f"ticket#{n}#price", price, w.yuan(ticket.price_fen), "body", "text", "right"),
-        ]
+        widgets += _ticket_line(scene, n, ticket, line)
+    if len(listed) < len(tickets):
+        line = (rows[0], rows[1] + len(listed) * (height + geo.gap), rows[2], height)
+        widgets.append(text("tickets#more", line, f"… +{len(tickets) - len(listed)}", "body"))
     return widgets
+
+
+def _ticket_line(scene: Scene, n: int, ticket: TicketLine, line: Rect) -> list[Widget]:
+    who, place, price = split_columns(line, (2, 2.4, 1.2), scene.geo.gap)
+    return [
+        text(f"ticket#{n}#who", who, ticket.passenger, "body"),
+        text(f"ticket#{n}#place", place, scene.say(ticket.place), "body"),
+        text(f"ticket#{n}#price", price, w.yuan(ticket.price_fen), "body", "text", "right"),
+    ]
 
 
 def journey_line(scene: Scene, ticket: TicketLine) -> str:
