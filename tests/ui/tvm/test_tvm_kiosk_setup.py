@@ -14,6 +14,7 @@ from ui.tvm.config import KioskConfig
 from ui.tvm.frames import frame_times, percentile, screen_change_times
 from ui.tvm.kiosk import Kiosk, fixed_texts
 from ui.tvm.theme import bundled_font_path, theme_data
+from ui.tvm.widgets import Ink
 
 WQY = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 PYGAME_FONT = Path(pygame.__file__).parent / "freesansbold.ttf"  # Latin only
@@ -112,3 +113,15 @@ def test_percentile_is_the_nearest_rank() -> None:
     assert percentile([3.0], 0.99) == 3.0
     with pytest.raises(ValueError):
         percentile([], 0.5)
+
+
+def test_a_windowed_kiosk_draws_into_the_window_and_a_later_kiosk_still_opens() -> None:
+    with Kiosk(KioskConfig(size=(800, 480), windowed=True)) as kiosk:
+        shown(kiosk, ALL_SCREENS["home"])
+        window = pygame.display.get_surface()
+        assert window is kiosk.surface and window.get_size() == (800, 480)
+        assert window.get_at((5, 5))[:3] == kiosk.painter.colour(Ink("header_bg"))
+    assert not pygame.display.get_init()  # closing the window closed the display
+    with open_kiosk((800, 480)) as later:
+        shown(later, ALL_SCREENS["trains"])
+        assert later.view.screen.value == "trains"
