@@ -126,6 +126,7 @@ class TvmView:
     total_fen: int = 0
     fee_fen: int = 0  # refund or change fee
     refund_fen: int = 0  # what goes back to the passenger
+    refund_to: Words | None = None  # how it goes back: 退回原银行卡 / To the card it was paid with
     needs_card_station_confirm: bool = False  # the warning of DOMAIN §3: confirm to go on
     busy: bool = False  # waiting for central, the POS terminal or the printer
     idle_seconds_left: float | None = None  # the screen returns home (and lets the hold go)
