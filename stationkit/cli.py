@@ -430,8 +430,10 @@ def _layout(writer_process: bool, workers: int) -> str:
 
 def _add_units() -> None:
     from stationkit.gate_cli import gate
+    from stationkit.tvm_cli import tvm
 
     main.add_command(gate)
+    main.add_command(tvm)
 
 
 _add_units()

@@ -1,4 +1,4 @@
-"""Starting a unit (a gate) as a process of its own, for the demo and the end-to-end tests.
+"""Starting a unit (gate, TVM) as a process of its own, for the demo and the end-to-end tests.
 
 ``stationkit gate enrol`` and ``stationkit gate run`` run exactly as on a
 board; the unit's standard output (one JSON line per event) is read into an
@@ -33,9 +33,10 @@ def enrol_unit(kind: str, profile: Path, central_url: str, code: str) -> str:
 class UnitProcess(EventStream):
     """One running unit: its events, and a clean or a brutal way to stop it."""
 
-    def __init__(self, kind: str, profile: Path, log: Path) -> None:
+    def __init__(self, kind: str, profile: Path, log: Path, *options: str) -> None:
         super().__init__(f"{kind} {profile.name}")
         self.command = [sys.executable, "-m", "stationkit", kind, "run", "--config", str(profile)]
+        self.command += options  # e.g. a TVM's ``--script JOURNEY``
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -2,8 +2,9 @@
 
 Backends come from the profile (``backend = "sim"`` selects the simulators:
 the bank terminal on a pty, the printer on a TCP port, the QR scanner on a
-pty). The store must hold an enrolment (``stationkit tvm enrol``). One
-shutdown path closes every part, each in its own try.
+pty). The store must hold an enrolment (``stationkit tvm enrol``). The desk
+sells through central while it answers and from an emergency seat block
+while it does not. One shutdown path closes every part, each in its own try.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from device.tvm.central import TvmLink
 from device.tvm.checkout import Checkout
 from device.tvm.desk import MachineHealth, OnlineDesk
 from device.tvm.flow import KioskFlow
+from device.tvm.offline import BlockKeeper, EitherDesk, OfflineDesk
 from device.tvm.profile import TvmProfile
 from device.tvm.runtime import TvmRuntime
 from device.tvm.stations import station
@@ -72,6 +74,7 @@ class Tvm:
 
     runtime: TvmRuntime
     views: Views[TvmView]
+    events: EventLog
     closers: list[tuple[str, Callable[[], Any]]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -91,9 +94,9 @@ async def build_tvm(profile: TvmProfile) -> Tvm:
     try:
         runtime, views = await _assemble(profile, closers)
     except BaseException:
-        await Tvm(None, Views(), closers).close()  # type: ignore[arg-type]
+        await Tvm(None, Views(), EventLog(utc_now), closers).close()  # type: ignore[arg-type]
         raise
-    return Tvm(runtime, views, closers)
+    return Tvm(runtime, views, runtime.events, closers)
 
 
 async def _assemble(
@@ -113,11 +116,13 @@ async def _assemble(
     closers.append(("scanner", scanner.close))
     acquirer = profile.bank_terminal.acquirer or "UNKNOWN"
     checkout = Checkout(store, link, terminal, printer, events, utc_now, acquirer)
-    here = await _here(link, identity, store)
-    health = MachineHealth()
     zone = ZoneInfo(profile.tvm.timezone)
-    desk = OnlineDesk(here, link, checkout, utc_now, zone, health)
-    flow = KioskFlow(desk, profile.tvm.language)
+    here = await _here(link, identity, store, zone)
+    health = MachineHealth()
+    online = OnlineDesk(here, link, checkout, utc_now, zone, health)
+    offline = OfflineDesk(here, store, checkout, utc_now, zone)
+    keeper = BlockKeeper(link, store, events, utc_now)
+    flow = KioskFlow(EitherDesk(online, offline, health), profile.tvm.language)
     views: Views[TvmView] = Views()
     runtime = TvmRuntime(
         flow,
@@ -131,6 +136,8 @@ async def _assemble(
         profile.tvm.idle_timeout_s,
         profile.tvm.health_every_s,
         time.monotonic,
+        keeper=keeper,
+        offline=offline,
     )
     events.emit("tvm_started", device_id=identity.device_id, station=identity.station)
     return runtime, views
@@ -143,11 +150,13 @@ def _enrolment(store: UnitStore) -> DeviceIdentity:
     return identity
 
 
-async def _here(link: TvmLink, identity: DeviceIdentity, store: StoreThread) -> Station:
+async def _here(
+    link: TvmLink, identity: DeviceIdentity, store: StoreThread, zone: ZoneInfo
+) -> Station:
     """This TVM's station with its name: central's timetable names it; kept for offline starts."""
     name = await store.run(lambda s: s.state.fact(STATION_NAME_FACT))
     try:
-        answer = await link.destinations(identity.station, dt.datetime.now(dt.UTC).date())
+        answer = await link.destinations(identity.station, dt.datetime.now(zone).date())
     except (CentralUnreachable, CentralRefused) as exc:
         log.info("station name kept from the last start: %s", exc)
     else:
