@@ -16,7 +16,7 @@ import hmac
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, JsonValue
+from pydantic import BeforeValidator, Field, JsonValue, WithJsonSchema
 
 from protocol.fields import (
     MAX_INT32,
@@ -91,8 +91,13 @@ def read_enrolment_code(typed: object) -> object:
     return code
 
 
+# what read_enrolment_code accepts as typed (any case, O/I/L, dash optional), for the schema
+ENROLMENT_CODE_AS_TYPED = "^ *[0-9A-TV-Za-tv-z]{4}-?[0-9A-TV-Za-tv-z]{4} *$"
 EnrolmentCodeText = Annotated[
-    str, BeforeValidator(read_enrolment_code), Field(pattern=ENROLMENT_CODE_PATTERN)
+    str,
+    BeforeValidator(read_enrolment_code),
+    Field(pattern=ENROLMENT_CODE_PATTERN),
+    WithJsonSchema({"type": "string", "pattern": ENROLMENT_CODE_AS_TYPED}, mode="validation"),
 ]
 
 

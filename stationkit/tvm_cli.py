@@ -118,8 +118,8 @@ async def _serve(
     tasks = {asyncio.create_task(machine.runtime.run(), name="tvm-runtime")}
     if kiosk is not None:
         tasks.add(asyncio.create_task(run_kiosk(kiosk, machine.runtime.handle, stop)))
-    ending = asyncio.create_task(
-        stop.wait() if journey is None else _play(profile, machine, kiosk, journey, linger, stop)
+    ending: asyncio.Task[JourneyReport | None] = asyncio.create_task(
+        _stopped(stop) if journey is None else _play(profile, machine, kiosk, journey, linger, stop)
     )
     try:
         done, _ = await asyncio.wait({*tasks, ending}, return_when=asyncio.FIRST_COMPLETED)
@@ -133,6 +133,10 @@ async def _serve(
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
     return 0 if report is None or report.ok else JOURNEY_FAILED
+
+
+async def _stopped(stop: asyncio.Event) -> None:
+    await stop.wait()
 
 
 async def _play(
@@ -150,8 +154,13 @@ async def _play(
     await machine.runtime.ready.wait()
     hand = None
     if profile.printer.sim.output_dir is not None and profile.scanner.control_socket is not None:
-        hand = SimulatedHand(profile.printer.sim.output_dir, profile.scanner.control_socket)
-    report = await JourneyPlayer(kiosk, hand).play(journey)
+        terminal = profile.bank_terminal.control_socket
+        hand = SimulatedHand(
+            profile.printer.sim.output_dir,
+            profile.scanner.control_socket,
+            None if terminal is None else Path(terminal),
+        )
+    report = await JourneyPlayer(kiosk, hand, card=hand).play(journey)
     for result in report.results:
         machine.events.emit(
             "journey_step",

@@ -2,10 +2,12 @@
 
 A scripted journey (``stationkit tvm run --script``) needs what a passenger
 does away from the touchscreen: pick up the tickets the printer printed and
-show one to the QR scanner. On simulated hardware the printer simulator
+show one to the QR scanner, present a card that the bank approves or
+declines. On simulated hardware the printer simulator
 draws every ticket as a PNG; the hand reads the QR code off each new PNG
 (zxing-cpp, as a phone or scanner would) and types a scan through the
-scanner simulator's control socket. Nothing here touches the TVM itself.
+scanner simulator's control socket; the card's fate is scripted on the
+terminal simulator. Nothing here touches the TVM itself.
 """
 
 from __future__ import annotations
@@ -17,15 +19,20 @@ from pathlib import Path
 import zxingcpp
 from PIL import Image
 
+from drivers.pos.simulator.steering import TerminalScript
 from drivers.sim.control import SimulatorClient
 
 
 class SimulatedHand:
-    """Tickets from the printer simulator's folder, scans through the scanner simulator."""
+    """Tickets from the printer simulator's folder, scans through the scanner simulator,
+    cards through the terminal simulator."""
 
-    def __init__(self, printed_dir: Path, scanner_socket: Path) -> None:
+    def __init__(
+        self, printed_dir: Path, scanner_socket: Path, terminal_socket: Path | None
+    ) -> None:
         self.printed_dir = printed_dir
         self.scanner_socket = scanner_socket
+        self.terminal_socket = terminal_socket
         self._before = set(self._pages())  # tickets printed before this journey are not ours
         self._read: dict[Path, str] = {}
 
@@ -47,6 +54,17 @@ class SimulatedHand:
         with SimulatorClient(self.scanner_socket) as scanner:
             scanner.send("scan", text=qr_text)
             scanner.expect("scanned")
+
+    async def present(self, outcome: str) -> None:
+        """The next card at the terminal fares as ``outcome`` (approve, decline, ...)."""
+        if self.terminal_socket is None:
+            raise RuntimeError("the bank terminal simulator has no control socket in the profile")
+        await asyncio.to_thread(self._script_terminal, self.terminal_socket, outcome)
+
+    @staticmethod
+    def _script_terminal(socket: Path, outcome: str) -> None:
+        with SimulatorClient(socket) as terminal:
+            TerminalScript(terminal).next(outcome)
 
     def _pages(self) -> list[Path]:
         return sorted(self.printed_dir.glob("ticket-*.png"))

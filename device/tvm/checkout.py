@@ -215,6 +215,10 @@ class Checkout:
 
     # --- after a crash ---------------------------------------------------------------
 
+    async def has_open_sales(self) -> bool:
+        """Whether the journal holds a sale not finished yet."""
+        return bool(await self.store.run(lambda s: s.sales.open_sales()))
+
     async def recover(self) -> list[str]:
         """Finish every open sale from the journal; what was done, one line each."""
         done = []

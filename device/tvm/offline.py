@@ -53,6 +53,7 @@ class BlockKeeper:
         self.store = store
         self.events = events
         self.clock = clock
+        self._kept: dict[str, int] | None = None
 
     async def sync(self) -> int:
         """One round (raises when central cannot be reached); how many active blocks there are."""
@@ -60,6 +61,10 @@ class BlockKeeper:
         answer = await self.link.blocks()
         views = [block.model_dump(mode="json", by_alias=True) for block in answer.blocks]
         await self.store.run(lambda s: s.blocks.replace_active(views))
+        kept = {block.block_id: len(block.seats) for block in answer.blocks}
+        if kept != self._kept:
+            self.events.emit("blocks_kept", blocks=kept)  # seats each block still holds
+            self._kept = kept
         await self._upload()
         return len(views)
 

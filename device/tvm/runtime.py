@@ -5,8 +5,10 @@ before it takes a new one. Then intents from the kiosk are handled one at a
 time by the flow; every change publishes a view and writes a JSON line. The
 QR scanner feeds the scan screen (refunds). Every few seconds the printer's
 paper and cover and central's reachability are checked, so the home screen
-says at once when the machine cannot sell; after ``idle_timeout_s`` without
-a touch the screen goes home and a held order is let go.
+says at once when the machine cannot sell, and sales left open (printing
+stopped for paper, a payment in doubt) are finished once it can again;
+after ``idle_timeout_s`` without a touch the screen goes home and a held
+order is let go.
 """
 
 from __future__ import annotations
@@ -134,6 +136,7 @@ class TvmRuntime:
             await asyncio.sleep(self.health_every_s)
             before = (self.health.closed_because(), self.health.banner())
             await self._check_health()
+            await self._finish_left_sales()
             if (self.health.closed_because(), self.health.banner()) != before:
                 self.events.emit(
                     "health_changed",
@@ -143,6 +146,21 @@ class TvmRuntime:
                 )
                 if self.flow.screen in (Screen.HOME, Screen.CLOSED):
                     self._publish()
+
+    async def _finish_left_sales(self) -> None:
+        """With nobody at the screen and the machine able to sell, finish sales left open.
+
+        A sale whose printing stopped (paper out) prints once paper is back; one
+        whose payment stayed in doubt is settled once the terminal answers.
+        """
+        if self.flow.screen is not Screen.HOME or self.flow.busy:
+            return
+        if self.health.closed_because() is not None or not await self.checkout.has_open_sales():
+            return
+        async with self._lock:
+            if self.flow.screen is Screen.HOME and not self.flow.busy:
+                for line in await self.checkout.recover():
+                    log.info("finished a sale left open: %s", line)
 
     async def _check_health(self) -> None:
         try:

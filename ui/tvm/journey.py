@@ -49,6 +49,14 @@ class TicketScanner(Protocol):
         ...
 
 
+class CardSlot(Protocol):
+    """The bank terminal as a passenger meets it: the next card presented fares as told."""
+
+    async def present(self, outcome: str) -> None:
+        """The next card at the terminal is approved, declined, ... (``card <outcome>``)."""
+        ...
+
+
 class StepFailed(Exception):
     """A step could not be done; the message says what the screen showed instead."""
 
@@ -106,11 +114,13 @@ class JourneyPlayer:
         kiosk: Kiosk,
         scanner: TicketScanner | None = None,
         *,
+        card: CardSlot | None = None,
         touch: Touch | None = None,
         poll_s: float = 0.005,
     ) -> None:
         self.kiosk = kiosk
         self.scanner = scanner
+        self.card = card
         self.touch_kind = touch
         self.poll_s = poll_s
         self._touch: Touch = touch or "finger"
@@ -247,6 +257,11 @@ class JourneyPlayer:
         await self.scanner.scan(qr_text)
         usual = frozenset({Screen.REFUND, Screen.CHANGE})
         return Outcome(since, _leaves(Screen.SCAN), usual)
+
+    async def _card(self, step: Step) -> None:
+        if self.card is None:
+            raise StepFailed("no card terminal was given to the journey player")
+        await self.card.present(step.args[0])
 
     async def _wait_for(self, step: Step) -> Outcome:
         screen = Screen(step.args[0])
@@ -472,6 +487,7 @@ ACTIONS: dict[Action, StepAction] = {
     Action.CONFIRM_CARD_STATION: JourneyPlayer._confirm_card_station,
     Action.CONFIRM: JourneyPlayer._leaving,
     Action.PAY_CARD: JourneyPlayer._pay_card,
+    Action.CARD: JourneyPlayer._card,
     Action.TAKE_TICKET: JourneyPlayer._take_ticket,
     Action.DONE: JourneyPlayer._leaving,
     Action.BACK: JourneyPlayer._leaving,

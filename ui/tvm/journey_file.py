@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from device.tvm.view import Screen
+from drivers.pos.simulator.device import OUTCOMES as TERMINAL_OUTCOMES
 
 Seconds = Annotated[float, Field(gt=0, le=3600)]
 LETTERS = re.compile(r"^[A-Za-z]{1,12}$")
@@ -41,6 +42,7 @@ class Action(enum.StrEnum):
     CONFIRM_CARD_STATION = "confirm card station"
     CONFIRM = "confirm"
     PAY_CARD = "pay card"
+    CARD = "card"  # how the passenger's card will fare at the terminal (simulated terminal)
     TAKE_TICKET = "take ticket"
     DONE = "done"
     BACK = "back"
@@ -64,6 +66,7 @@ ARGUMENTS: dict[Action, tuple[int, int] | None] = {
     Action.PASSENGER: (2, 8),
     Action.REMOVE_PASSENGER: (1, 1),
     Action.SCAN_TICKET: (1, 1),
+    Action.CARD: (1, 1),
     Action.SCAN_QR: None,
     Action.WAIT_FOR: (1, 1),
     Action.EXPECT: (1, 1),
@@ -73,6 +76,8 @@ ARGUMENTS: dict[Action, tuple[int, int] | None] = {
 CHOICES: dict[Action, set[str]] = {
     Action.START: {"purchase", "refund", "change"},
     Action.LANGUAGE: {"zh", "en"},
+    # the terminal simulator's outcomes for the next card presented
+    Action.CARD: set(TERMINAL_OUTCOMES),
     Action.WAIT_FOR: {screen.value for screen in Screen},
     Action.EXPECT: {screen.value for screen in Screen},
 }
