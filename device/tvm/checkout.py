@@ -144,7 +144,17 @@ class Checkout:
         except DriverError as exc:  # the terminal certainly did not take it
             await self._declined(sale_id, f"terminal: {exc.message}")
             raise PurchaseFailed(SaleState.DECLINED, "the card terminal is not answering") from exc
+        if result.outcome is Outcome.UNKNOWN:  # in doubt: ask before anything else, never resell
+            result = await self._asked(txn, result)
         return await self._settle(sale_id, result)
+
+    async def _asked(self, transaction_id: str, doubt: PaymentResult) -> PaymentResult:
+        """The terminal's word on a transaction whose answer was lost (still unknown if none)."""
+        try:
+            return await self.terminal.status(transaction_id)
+        except DriverError as exc:
+            log.warning("status of %s: %s; the sale stays in doubt", transaction_id, exc)
+            return doubt
 
     async def issue(self, sale_id: str, confirm_card_station: bool = False) -> OrderView:
         """Have central issue a charged order's tickets (a retry replays the first answer)."""

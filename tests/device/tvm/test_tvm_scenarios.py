@@ -10,6 +10,7 @@ and the terminal's own totals.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -87,3 +88,141 @@ def test_two_tickets_bought_by_card_are_issued_printed_and_charged_once(
     assert (sale.state, sale.is_open) == ("done", False)
     assert sale.amount_fen == sum(t["price_fen"] for t in tickets)
     assert totals["approved_count"] == 1 and totals["approved_fen"] == sale.amount_fen
+
+
+BUY_ONE = [
+    "start purchase",
+    "destination 丙站",
+    f"train {TRAIN}",
+    "class ZE",
+    "passenger 王五 110101199303031233",
+    "confirm",
+]
+
+
+def seats_left(central: Central, run: dict[str, Any]) -> int:
+    journey = {"train": run["train"], "date": run["date"], "from": "AAA", "to": "CCC"}
+    classes = central.get("/v1/availability", **journey)["classes"]
+    return int(next(c["seats"] for c in classes if c["class"] == "ZE"))
+
+
+def test_a_declined_card_charges_nothing_prints_nothing_and_lets_the_seats_go(
+    central: Central, run: dict[str, Any], tvm: TvmUnit
+) -> None:
+    seats = seats_left(central, run)
+    steps = [*BUY_ONE, "card decline", {"step": "pay card", "expect": "message"}, "done"]
+    unit = tvm.play(steps, "a declined card")
+    assert unit.events("journey_done")[0]["ok"], failed_steps(unit)
+    assert unit.events("payment_declined") and not unit.events("payment_approved")
+    totals = tvm.terminal().totals()
+    unit.stop()
+    assert totals["approved_count"] == 0
+    assert tvm.printed_tokens() == []
+    [sale] = tvm.sales()
+    assert (sale.state, sale.is_open) == ("declined", False)
+    assert seats_left(central, run) == seats
+
+
+def test_an_approval_whose_answer_was_lost_is_found_by_status_and_the_ticket_printed(
+    central: Central, run: dict[str, Any], tvm: TvmUnit
+) -> None:
+    steps = [
+        *BUY_ONE,
+        "card approve_lose_answer",
+        {"step": "pay card", "timeout_s": 60},  # asked at once: the ticket comes as usual
+        "take ticket",
+    ]
+    unit = tvm.play(steps, "approved, the answer lost")
+    assert unit.events("journey_done")[0]["ok"], failed_steps(unit)
+    totals = tvm.terminal().totals()
+    unit.stop()
+    assert totals["approved_count"] == 1  # asked by status, never charged twice
+    [token] = tvm.printed_tokens()
+    claims = decode_token(token, ring(central))
+    assert central.get(f"/v1/tickets/{claims.ticket_id}")["status"] == "issued"
+    [sale] = tvm.sales()
+    assert (sale.state, sale.is_open, sale.amount_fen) == ("done", False, totals["approved_fen"])
+
+
+def test_a_terminal_that_never_answers_is_asked_and_the_sale_settled_as_declined(
+    central: Central, run: dict[str, Any], tvm: TvmUnit
+) -> None:
+    steps = [
+        *BUY_ONE,
+        {"step": "pay card", "timeout_s": 60},  # a sale first: the terminal's last is known
+        "take ticket",
+        "start purchase",
+        "destination 丙站",
+        f"train {TRAIN}",
+        "class ZE",
+        "passenger 赵六 32010219851231007X",
+        "confirm",
+        "card timeout",
+        {"step": "pay card", "expect": "message", "timeout_s": 60},
+        "done",
+    ]
+    unit = tvm.play(steps, "the terminal times out")
+    assert unit.events("journey_done")[0]["ok"], failed_steps(unit)
+    totals = tvm.terminal().totals()
+    unit.stop()
+    assert totals["approved_count"] == 1
+    assert len(tvm.printed_tokens()) == 1
+    first, second = sorted(tvm.sales(), key=lambda sale: sale.created_at)
+    assert (first.state, second.state) == ("done", "declined")
+    assert not second.is_open
+
+
+def test_paper_running_out_mid_ticket_stops_selling_and_the_ticket_prints_once_paper_is_back(
+    central: Central, run: dict[str, Any], tvm: TvmUnit
+) -> None:
+    steps = [*BUY_ONE, {"step": "pay card", "expect": "message", "timeout_s": 60}, "done"]
+    script = tvm.folder / "paper.json"
+    script.write_text(json.dumps({"name": "paper out", "steps": steps}, ensure_ascii=False))
+    unit = tvm.start("--script", str(script), "--linger")
+    tvm.printer("paper", state="out", after_bytes=2000)  # long before the journey pays
+    unit.expect("journey_done", 120)
+    assert unit.events("journey_done")[0]["ok"], failed_steps(unit)
+    unit.expect("health_changed", 30, where=lambda e: not e["selling"])
+    assert tvm.printed_tokens() == []
+    tvm.printer("paper", state="ok")
+    unit.expect("sale_recovered", 30, where=lambda e: e["now"] == "done")
+    unit.stop()
+    [token] = tvm.printed_tokens()
+    assert central.get(f"/v1/tickets/{decode_token(token, ring(central)).ticket_id}")
+    [sale] = tvm.sales()
+    assert (sale.state, sale.printed, sale.is_open) == ("done", 1, False)
+
+
+def test_a_ticket_refunded_at_the_machine_goes_back_to_the_card(
+    central: Central, run: dict[str, Any], tvm: TvmUnit
+) -> None:
+    steps = [
+        *BUY_ONE,
+        {"step": "pay card", "timeout_s": 60},
+        "take ticket",
+        "start refund",
+        "scan ticket last",
+        "expect refund",
+        "confirm",
+        {"step": "take ticket", "expect": "home"},
+    ]
+    unit = tvm.play(steps, "buy and refund")
+    assert unit.events("journey_done")[0]["ok"], failed_steps(unit)
+    assert len(unit.events("payment_approved")) == 1
+    unit.stop()
+    [token] = tvm.printed_tokens()
+    ticket = central.get(f"/v1/tickets/{decode_token(token, ring(central)).ticket_id}")
+    assert ticket["status"] == "refunded"
+    assert seats_left(central, run) == 20
+
+
+def test_with_central_down_and_no_block_the_machine_says_so_and_sells_nothing(
+    central: Central, run: dict[str, Any], tvm: TvmUnit
+) -> None:
+    central.stop()
+    steps = [{"step": "start purchase", "expect": "closed"}]
+    unit = tvm.play(steps, "central down")
+    assert unit.events("journey_done")[0]["ok"], failed_steps(unit)
+    totals = tvm.terminal().totals()
+    unit.stop()
+    assert totals["approved_count"] == 0 and tvm.sales() == []
