@@ -50,6 +50,8 @@ class _Commands(click.Group):
 def _explain(exc: Exception) -> str:
     from protocol.errors import StationKitError
 
+    while isinstance(exc, ExceptionGroup):  # a task group's failure: say what failed inside
+        exc = exc.exceptions[0]
     if isinstance(exc, StationKitError):
         return f"{exc.code}: {exc.message}"
     if isinstance(exc, (ValueError, OSError, RuntimeError)):  # ours say what and where

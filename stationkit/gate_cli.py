@@ -18,6 +18,8 @@ from typing import Any
 
 import click
 
+from stationkit.unit_process import logged
+
 CONFIG = click.option(
     "--config",
     "config_path",
@@ -55,7 +57,7 @@ def run(config_path: Path) -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format=LOG_FORMAT)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     profile = _profile(config_path)
-    sys.exit(asyncio.run(_run(profile)))
+    sys.exit(logged(lambda: asyncio.run(_run(profile))))
 
 
 async def _run(profile: Any) -> int:

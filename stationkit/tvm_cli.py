@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from stationkit.unit_process import logged
+
 if TYPE_CHECKING:
     from device.tvm.unit import Tvm
     from ui.tvm.journey import JourneyReport
@@ -82,7 +84,7 @@ def run(config_path: Path, script_path: Path | None, screens: Path | None, linge
         from ui.tvm.journey_file import load_journey
 
         journey = load_journey(script_path)  # a bad script stops before anything starts
-    sys.exit(asyncio.run(_run(profile, journey, screens, linger)))
+    sys.exit(logged(lambda: asyncio.run(_run(profile, journey, screens, linger))))
 
 
 async def _run(profile: Any, journey: Any, screens: Path | None, linger: bool) -> int:

@@ -8,16 +8,30 @@ board; the unit's standard output (one JSON line per event) is read into an
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from drivers.sim.control import EventStream
 from stationkit.processes import code_path_env
 
 STOP_TIMEOUT_S = 20.0
+T = TypeVar("T")
+log = logging.getLogger("stationkit.unit")
+
+
+def logged(run: Callable[[], T]) -> T:
+    """Run a unit; a crash leaves its whole traceback in the log before it ends the process."""
+    try:
+        return run()
+    except Exception:
+        log.exception("the unit stopped on an error")
+        raise
 
 
 def enrol_unit(kind: str, profile: Path, central_url: str, code: str) -> str:

@@ -87,6 +87,7 @@ class GateSync:
         self.clock = clock
         self.events = events
         self.writes = writes  # the unit's write turn, shared with the sides' journal writes
+        self._keys_seen: tuple[list[int], dict[str, str]] | None = None
         self.state = SyncState()
         self.wake = asyncio.Event()  # set to sync at once (maintenance: force a sync)
 
@@ -135,6 +136,7 @@ class GateSync:
             page, timed = await self.link.feed(self.station, cursor, self.settings.feed_page)
             self._observe_clock(timed, page.central_time)
             loaded = await self._store(page)
+            self._note_keys(page)
             self.state.tickets_loaded += loaded
             cursor = page.cursor
             if page.tickets or page.revocations:
@@ -142,6 +144,14 @@ class GateSync:
                 self.events.emit("feed_synced", tickets=loaded, revocations=revoked, cursor=cursor)
             if not page.more:
                 return
+
+    def _note_keys(self, page: FeedPage) -> None:
+        """Say when the keys the gate verifies with change (central rotated, a TVM joined)."""
+        keys = sorted(k.key_id for k in page.keys)
+        unit_keys = {str(k.key_id): str(k.station) for k in page.unit_keys}
+        if (keys, unit_keys) != self._keys_seen:
+            self.events.emit("keys_updated", keys=keys, unit_keys=unit_keys)
+            self._keys_seen = (keys, unit_keys)
 
     async def _store(self, page: FeedPage) -> int:
         """Verify the page, then write it step by step, each step in its write turn."""

@@ -17,10 +17,12 @@ from typing import Any
 
 import pytest
 from central_rig import Central, train_run
+from gate_rig import Gate
 from tvm_unit_rig import TvmUnit, failed_steps
 
 from protocol.keys import KeyRing, VerifyKey
-from protocol.token import decode_token
+from protocol.token import decode_token, peek_key_id
+from protocol.tvm import FIRST_UNIT_KEY_ID
 
 pytestmark = pytest.mark.slow
 
@@ -226,3 +228,41 @@ def test_with_central_down_and_no_block_the_machine_says_so_and_sells_nothing(
     totals = tvm.terminal().totals()
     unit.stop()
     assert totals["approved_count"] == 0 and tvm.sales() == []
+
+
+def test_with_central_down_the_machine_sells_from_its_block_and_a_gate_admits_the_ticket(
+    central: Central, run: dict[str, Any], tvm: TvmUnit, tmp_path: Path
+) -> None:
+    online = tvm.start()  # registers its signing key while central answers
+    online.expect("signing_key_registered", 30)
+    lease = {"device_id": tvm.device_id, "class": "ZE", "seats": 2}
+    lease["return_at"] = run["stops"][0]["depart"]
+    central.post(f"/v1/train-runs/{TRAIN}/{run['date']}/blocks", lease)
+    online.expect("blocks_kept", 30, where=lambda e: bool(e["blocks"]))
+    online.stop()
+    gate = Gate("gate-aaa-1", tmp_path / "gate", central)
+    gate.enrol()
+    gate.start()  # its feed carries the TVM's key, scoped to AAA
+    try:
+        assert gate.unit is not None
+        gate.unit.expect("keys_updated", 30, where=lambda e: bool(e["unit_keys"]))
+        central.stop()
+        steps = [*BUY_ONE, {"step": "pay card", "timeout_s": 60}, "take ticket"]
+        unit = tvm.play(steps, "offline, from the emergency block")
+        assert unit.events("journey_done")[0]["ok"], failed_steps(unit)
+        [token] = tvm.printed_tokens()
+        assert peek_key_id(token) >= FIRST_UNIT_KEY_ID  # signed by the TVM, not central
+        gate.scan(token)
+        assert gate.decision()["result"] == "admit"  # offline, on the TVM's scoped key
+        central.start()
+        uploaded = unit.expect("block_sale_uploaded", 60)
+    finally:
+        gate.stop()
+    assert uploaded["status"] == "issued", uploaded
+    totals = tvm.terminal().totals()
+    unit.stop()
+    ticket_id = uploaded["ticket_id"]
+    assert central.get(f"/v1/tickets/{ticket_id}")["status"] == "issued"
+    assert totals["approved_count"] == 1
+    [sale] = tvm.sales()
+    assert (sale.kind, sale.state, sale.is_open) == ("offline", "done", False)
