@@ -118,13 +118,20 @@ class OnlineDesk:
         claims = await self._verified(text)
         ticket = await self.link.ticket(claims.ticket_id)
         quote = await self.link.refund_quote(claims.ticket_id)
-        line = self._line(ticket, self.clock())
+        line = self._line(ticket, await self._departure(ticket, claims))
         return Scanned(
             ticket.ticket_id, line, quote.fee_fen, quote.refund_fen, quote.method == "card"
         )
 
     async def refund(self, sale_id: str, ticket: Scanned) -> int:
         answer = await self.link.refund(ticket.ticket_id, key=f"{sale_id}:refund")
+        self.checkout.events.emit(
+            "ticket_refunded",
+            ticket_id=answer.ticket_id,
+            refund_fen=answer.refund_fen,
+            fee_fen=answer.fee_fen,
+            method=answer.method,
+        )
         return answer.refund_fen
 
     async def _verified(self, text: str) -> TicketClaims:
@@ -138,6 +145,14 @@ class OnlineDesk:
             return decode_token(text, self.keys)
         except TokenError as exc:
             raise ValueError(f"not a ticket: {exc.reason}") from exc
+
+    async def _departure(self, ticket: TicketView, claims: TicketClaims) -> dt.datetime:
+        """When the ticket's train leaves its boarding station (the timetable's word)."""
+        runs = await self.link.journeys(ticket.from_station, ticket.to_station, ticket.date)
+        for journey in runs.journeys:
+            if journey.train == ticket.train:
+                return journey.departs_at
+        return claims.not_before  # not in the timetable any more: when its check-in opened
 
     def _today(self) -> dt.date:
         return self.clock().astimezone(self.zone).date()

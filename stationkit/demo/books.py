@@ -105,6 +105,8 @@ class Demo:
     people: People = field(default_factory=People)
     ledger: Ledger = field(default_factory=Ledger)
     kept: dict[str, tuple[Json, Json]] = field(default_factory=dict)  # role -> (ticket, passenger)
+    soon: Run | None = None  # the run leaving within the hour the unit scenes share
+    soon_loaded: bool = False
 
     def run(self, train: str, date: str) -> Run:
         """A loaded run by train number and service date."""

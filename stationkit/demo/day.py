@@ -40,9 +40,11 @@ from stationkit.demo.selling import (
     window_sale,
 )
 from stationkit.demo.timetable import TIMETABLE, choose_roles, plan_days, read_runs
+from stationkit.demo.tvm import tvm_day
 from stationkit.processes import CentralProcess
 
 WORKDIR = Path("var") / "demo"
+PICTURES = Path("var") / "demo-pictures"  # kept after a run: what the units showed and printed
 
 SCENES: tuple[tuple[str, tuple[Callable[[Demo], None], ...]], ...] = (
     ("Operator: timetable and devices", (load_timetable, register_devices)),
@@ -56,6 +58,7 @@ SCENES: tuple[tuple[str, tuple[Callable[[Demo], None], ...]], ...] = (
     ("Sold out, then standing tickets", (sold_out, standing_sale)),
     ("Refunds and a change", (refunds, change)),
     ("Gate check offline", (offline_check,)),
+    ("A ticket vending machine at work", (tvm_day,)),
     ("A ticket gate at work", (gate_day,)),
     ("Availability at the end of the day", (day_availability,)),
     ("Summary", (summary,)),
@@ -107,11 +110,27 @@ def run_demo(port: int = 8731, keep: bool = False) -> int:
     return finish(workdir, ok, keep)
 
 
+def keep_pictures(workdir: Path, into: Path) -> int:
+    """Move every unit's screens and printed tickets out of the work directory; how many."""
+    if into.exists():
+        shutil.rmtree(into)
+    moved = 0
+    for folder in sorted([*workdir.glob("*/screens"), *workdir.glob("*/printed")]):
+        target = into / folder.parent.name / folder.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(folder), target)
+        moved += len(list(target.glob("*.png")))
+    return moved
+
+
 def finish(workdir: Path, ok: bool, keep: bool) -> int:
-    """Tidy up the work directory and give the exit status."""
+    """Tidy up the work directory (the units' pictures are kept) and give the exit status."""
     if ok and not keep:
+        pictures = keep_pictures(workdir, PICTURES)
         shutil.rmtree(workdir, ignore_errors=True)
         say("\ndemo finished; central stopped")
+        if pictures:
+            say(f"the units' screens and printed tickets (PNG) are in {PICTURES.resolve()}")
     else:
         say(f"\ncentral stopped; store and log kept in {workdir}")
     return 0 if ok else 1

@@ -11,7 +11,6 @@ forged one too, and an ID card finds its holder's real-name ticket.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +21,10 @@ from drivers.sim.control import SimulatorClient, SimulatorError
 from stationkit.demo.books import Demo
 from stationkit.demo.client import DemoError, Json
 from stationkit.demo.report import say, yuan
-from stationkit.demo.timetable import CHINA, Run
+from stationkit.demo.soon import leaving_soon
+from stationkit.demo.timetable import Run
 from stationkit.unit_process import UnitProcess, enrol_unit
 
-LEAVES_IN = dt.timedelta(minutes=40)  # inside the gate's check-in window
 VIRTUAL_READER = "Virtual PCD 00 00"
 WAIT_S = 30.0
 REFUSALS_ZH = {
@@ -60,34 +59,7 @@ def gate_day(demo: Demo) -> None:
         passengers_at_the_gate(demo, gate)
     finally:
         status = gate.unit.stop()
-        say(f"gate     stopped (exit {status}); its screens are in {gate.folder / 'screens'}")
-
-
-def leaving_soon(demo: Demo) -> Run | None:
-    """The first timetable run moved to leave its first station ``LEAVES_IN`` from now."""
-    base = demo.days[min(demo.days)][0]
-    first = dt.datetime.fromisoformat(base.raw["stops"][0]["depart"])
-    leaves = dt.datetime.now(CHINA).replace(second=0, microsecond=0) + LEAVES_IN
-    if leaves.date().isoformat() in demo.days:  # after 23:20: it would clash with tomorrow's
-        return None
-    run = Run(_shifted(base.raw, leaves - first, leaves.date()))
-    loaded = demo.api.post("/v1/train-runs", run.raw)
-    say(
-        f"loaded   {run.train} {run.date}: leaves {run.name(run.codes[0])} at {leaves:%H:%M}, "
-        f"{loaded['seats']} seats (check-in open)"
-    )
-    return run
-
-
-def _shifted(raw: Json, delta: dt.timedelta, day: dt.date) -> Json:
-    def moved(moment: str | None) -> str | None:
-        return None if moment is None else (dt.datetime.fromisoformat(moment) + delta).isoformat()
-
-    stops = [
-        {**stop, **{key: moved(stop.get(key)) for key in ("arrive", "depart") if stop.get(key)}}
-        for stop in raw["stops"]
-    ]
-    return {**raw, "date": day.isoformat(), "stops": stops}
+        say(f"gate     stopped (exit {status})")
 
 
 def start_gate(demo: Demo, run: Run) -> DemoGate:
@@ -147,6 +119,9 @@ def passengers_at_the_gate(demo: Demo, gate: DemoGate) -> None:
     _scan(gate, forged, "a QR code with one character changed")
     if gate.has_card_reader:
         _tap(gate, riders[1], tickets[1])
+    if "tvm_ticket" in demo.kept:
+        ticket, rider = demo.kept["tvm_ticket"]
+        _scan(gate, ticket["token"], f"{rider['name']} shows the ticket the TVM printed")
     screens = sorted((gate.folder / "screens").glob("*.png"))
     say(f"gate     {len(screens)} screens saved as PNG, e.g. {screens[0].name if screens else '-'}")
 

@@ -51,8 +51,12 @@ class Run:
 
     def name(self, code: str) -> str:
         """``北京南 VNP`` for a station code of this run."""
+        return f"{self.chinese_name(code)} {code}"
+
+    def chinese_name(self, code: str) -> str:
+        """``北京南`` for a station code of this run, as the timetable names it."""
         names = {stop["station"]: stop["name"] for stop in self.raw["stops"]}
-        return f"{names.get(code, '?')} {code}"
+        return str(names.get(code, "?"))
 
     def od(self, a: int, b: int) -> str:
         """A journey between stop indexes for printing."""
