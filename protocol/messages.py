@@ -173,6 +173,7 @@ class TicketView(ResponseModel):
     to_station: Station = Field(alias="to")
     seat_class: SeatClass = Field(alias="class")
     remote: bool = False  # a remote-station ticket (异地票)
+    replaced_by: TicketRef | None = None  # a changed ticket: the ticket it was changed to
 
 
 class PaymentRequest(RequestModel):

@@ -108,6 +108,7 @@ def ticket_json(info: RunInfo, row: Any) -> dict[str, Any]:
         "to": info.codes[row.dest],
         "class": row.seat_class,
         "remote": bool(row.is_remote),
+        "replaced_by": getattr(row, "replaced_by", None),  # a changed ticket's successor
     }
 
 

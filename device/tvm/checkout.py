@@ -31,7 +31,14 @@ from drivers.pos.terminal import BankTerminal, ReversalRefused
 from drivers.printer.printer import TicketPrinter
 from drivers.printer.ticket import PrintedTicket, StationName
 from offline_store.sales import Sale
-from protocol.messages import OrderRequest, OrderView, PaymentRequest
+from protocol.messages import (
+    ChangeRequest,
+    JourneySpec,
+    OrderRequest,
+    OrderView,
+    PaymentRequest,
+    TicketView,
+)
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -186,6 +193,64 @@ class Checkout:
             self.events.emit("ticket_printed", sale_id=sale_id, ticket_id=ticket["ticket_id"])
         await self._step(sale_id, SaleState.DONE, False)
 
+    # --- a change: pay the difference, then central swaps the ticket -----------------
+
+    async def begin_change(
+        self, sale_id: str, ticket_id: str, journey: JourneySpec, facts: PrintFacts, due_fen: int
+    ) -> None:
+        """Journal a change of ``ticket_id`` to ``journey`` before anything is asked for.
+
+        With something to pay (``due_fen``) it waits in HELD for the card; with
+        nothing it is CHARGED at once, ready for central.
+        """
+        detail = {**_detail_of(journey, facts, passengers=1), "ticket_id": ticket_id}
+        state = SaleState.HELD if due_fen > 0 else SaleState.CHARGED
+        await self._journal(lambda s: s.sales.begin(sale_id, "change", state, detail, self.clock()))
+        await self._step(sale_id, state, True, amount_fen=due_fen)
+
+    async def change(self, sale_id: str, request: ChangeRequest) -> TicketView:
+        """Have central change the ticket of a journaled (and paid) change."""
+        sale = await self._sale(sale_id)
+        old = str(sale.detail["ticket_id"])
+        try:
+            answer = await self.link.change(old, request, key=f"{sale_id}:change")
+        except CentralRefused as exc:
+            await self._undo_change(sale, f"central refused the change: {exc.code}")
+            now = await self._sale(sale_id)
+            raise PurchaseFailed(SaleState(now.state), exc.message) from exc
+        await self._changed(sale_id, old, answer.ticket)
+        return answer.ticket
+
+    async def _changed(self, sale_id: str, old: str, new: TicketView) -> None:
+        ticket = new.model_dump(mode="json", by_alias=True)
+        await self._step(sale_id, SaleState.ISSUED, True, tickets=[ticket])
+        self.events.emit(
+            "ticket_changed", sale_id=sale_id, old_ticket_id=old, ticket_id=new.ticket_id
+        )
+
+    async def _undo_change(self, sale: Sale, why: str) -> None:
+        """No change was made: give back what was paid for it, if anything."""
+        if sale.transaction_id is not None:
+            await self.reverse(sale.sale_id, why)
+        else:
+            await self._step(sale.sale_id, SaleState.CANCELLED, False, note={"why": why})
+
+    async def _finish_change(self, sale_id: str) -> None:
+        """After a restart: central's record says whether the change was made.
+
+        The holder's ID number (which central asks for) is gone with the
+        crash, so a change not made yet is undone, never made blind; one made
+        is printed.
+        """
+        sale = await self._sale(sale_id)
+        old = await self.link.ticket(str(sale.detail["ticket_id"]))
+        new = await self.link.ticket(old.replaced_by) if old.replaced_by else None
+        if new is None or not _is_journey(new, sale.detail):
+            await self._undo_change(sale, "restart before the change was made")
+            return
+        await self._changed(sale_id, old.ticket_id, new)
+        await self.print_tickets(sale_id)
+
     async def cancel(self, sale_id: str, why: str) -> None:
         """Let a held order go (the passenger left, or paying failed)."""
         sale = await self._sale(sale_id)
@@ -267,6 +332,9 @@ class Checkout:
 
     async def _finish_charged(self, sale_id: str) -> None:
         sale = await self._sale(sale_id)
+        if sale.kind == "change":
+            await self._finish_change(sale_id)
+            return
         if sale.kind == "offline":  # a block ticket needs the passenger's data, gone with the crash
             await self.reverse(sale_id, "offline sale interrupted before its ticket was made")
             return
@@ -355,13 +423,17 @@ class Checkout:
 
 def _detail(order: OrderRequest, facts: PrintFacts) -> dict[str, object]:
     """What the journal keeps of a purchase: the journey, names for the printer, masked IDs."""
+    return _detail_of(order, facts, len(order.passengers))
+
+
+def _detail_of(journey: JourneySpec, facts: PrintFacts, passengers: int) -> dict[str, object]:
     return {
-        "train": order.train,
-        "date": order.date.isoformat(),
-        "from": order.from_station,
-        "to": order.to_station,
-        "class": order.seat_class,
-        "passengers": len(order.passengers),
+        "train": journey.train,
+        "date": journey.date.isoformat(),
+        "from": journey.from_station,
+        "to": journey.to_station,
+        "class": journey.seat_class,
+        "passengers": passengers,
         "id_masked": facts.id_masked,
         "stations": [
             [facts.from_station.chinese, facts.from_station.english],
@@ -369,6 +441,13 @@ def _detail(order: OrderRequest, facts: PrintFacts) -> dict[str, object]:
         ],
         "departs_at": facts.departs_at.isoformat(),
     }
+
+
+def _is_journey(ticket: TicketView, detail: Any) -> bool:
+    """Whether ``ticket`` is the journey a journaled change asked for."""
+    asked = (detail["train"], detail["date"], detail["from"], detail["to"], detail["class"])
+    found = (ticket.train, ticket.date.isoformat(), ticket.from_station, ticket.to_station)
+    return (*found, ticket.seat_class) == asked
 
 
 def _payment(result: PaymentResult, acquirer: str) -> dict[str, object]:

@@ -3,8 +3,9 @@
 Destinations and trains come from central (or, while central is away, from
 the emergency seat blocks it leased this machine: ``device.tvm.offline``);
 a purchase goes through the journaled checkout; a ticket shown to the
-scanner is read with the keys central publishes, and refunded through
-central. ``closed_because`` says why the machine cannot sell right now: the
+scanner is read with the keys central publishes, and refunded or changed
+through central (a change's difference paid on the card first, journaled
+like a purchase). ``closed_because`` says why the machine cannot sell right now: the
 printer (paper out, cover open, offline), the card terminal (an unsettled
 payment), or central out of reach without a block.
 """
@@ -13,19 +14,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from device.gate.messages import Words
 from device.tvm import words
 from device.tvm.central import TvmLink
 from device.tvm.checkout import Checkout, PrintFacts
-from device.tvm.flow import Held, Scanned
+from device.tvm.flow import Held, HolderMismatch, Scanned
 from device.tvm.stations import station
 from device.tvm.view import Banner, ClassChoice, Station, TicketLine, TrainChoice
 from drivers.printer.status import PrinterReason
 from drivers.printer.ticket import StationName, mask_id_number, mask_name
 from protocol.keys import KeyRing
-from protocol.messages import OrderRequest, PassengerSpec, TicketView
+from protocol.messages import (
+    ChangeRequest,
+    JourneySpec,
+    OrderRequest,
+    PassengerSpec,
+    TicketView,
+)
 from protocol.token import TicketClaims, TokenError, decode_token
 from protocol.tvm import JourneyOption
 
@@ -53,6 +61,7 @@ class OnlineDesk:
         self.keys = KeyRing()
         self._names: dict[str, Station] = {here.code: here}  # stations seen, by code
         self._held: dict[str, tuple[TicketLine, ...]] = {}
+        self._changes: dict[str, PendingChange] = {}  # quoted changes, by sale id
 
     def closed_because(self) -> Words | None:
         return self.health.closed_because()
@@ -101,6 +110,8 @@ class OnlineDesk:
         return Held(lines, held.total_fen, needs_card_station_confirm=False)
 
     async def pay(self, sale_id: str, confirmed: bool) -> tuple[TicketLine, ...]:
+        if sale_id in self._changes:
+            return await self._pay_change(sale_id, self._changes.pop(sale_id))
         await self.checkout.charge(sale_id)
         issued = await self.checkout.issue(sale_id, confirmed)
         held = self._held.pop(sale_id, ())
@@ -112,6 +123,7 @@ class OnlineDesk:
 
     async def cancel(self, sale_id: str, why: str) -> None:
         self._held.pop(sale_id, None)
+        self._changes.pop(sale_id, None)
         await self.checkout.cancel(sale_id, why)
 
     async def scanned(self, text: str) -> Scanned:
@@ -120,8 +132,74 @@ class OnlineDesk:
         quote = await self.link.refund_quote(claims.ticket_id)
         line = self._line(ticket, await self._departure(ticket, claims))
         return Scanned(
-            ticket.ticket_id, line, quote.fee_fen, quote.refund_fen, quote.method == "card"
+            ticket.ticket_id,
+            line,
+            quote.fee_fen,
+            quote.refund_fen,
+            quote.method == "card",
+            claims=claims,
         )
+
+    async def change_trains(self, ticket: Scanned) -> list[TrainChoice]:
+        """The trains of the ticket's day between its stations that still have places."""
+        claims = _claims(ticket)
+        answer = await self.link.journeys(
+            claims.from_station, claims.to_station, claims.service_date
+        )
+        return [self._choice(journey) for journey in answer.journeys if _sellable(journey)]
+
+    async def quote_change(
+        self,
+        sale_id: str,
+        ticket: Scanned,
+        train: TrainChoice,
+        seat_class: ClassChoice,
+        holder: tuple[str, str],
+    ) -> Held:
+        """What the change costs, journaled before the passenger confirms it."""
+        claims, (name, id_number) = _claims(ticket), holder
+        if not (claims.holder_matches(id_number) and claims.name_matches(name)):
+            raise HolderMismatch(f"not the holder of ticket {ticket.ticket_id}")
+        journey = JourneySpec.model_validate(
+            {
+                "train": train.train,
+                "date": claims.service_date,
+                "from": claims.from_station,
+                "to": claims.to_station,
+                "class": seat_class.code,
+            }
+        )
+        quote = await self.link.change_quote(
+            ticket.ticket_id, journey.model_dump(mode="json", by_alias=True)
+        )
+        due = max(0, quote.price_difference_fen)
+        back = max(0, -quote.price_difference_fen - quote.fee_fen)
+        facts = PrintFacts(
+            _printed_name(ticket.line.from_station),
+            _printed_name(ticket.line.to_station),
+            train.departs_at,
+            [mask_id_number(id_number)],
+        )
+        await self.checkout.begin_change(sale_id, ticket.ticket_id, journey, facts, due)
+        request = ChangeRequest.model_validate(
+            {**journey.model_dump(by_alias=True), "id_number": id_number}
+        )
+        self._changes[sale_id] = PendingChange(request, due, train.departs_at)
+        line = replace(
+            ticket.line,
+            train=train.train,
+            departs_at=train.departs_at,
+            seat_class=seat_class.name,
+            place=words.SEAT_ON_ISSUE,
+            price_fen=quote.new_price_fen,
+        )
+        return Held((line,), due, False, fee_fen=quote.fee_fen, refund_fen=back)
+
+    async def _pay_change(self, sale_id: str, change: PendingChange) -> tuple[TicketLine, ...]:
+        if change.due_fen > 0:
+            await self.checkout.charge(sale_id)
+        ticket = await self.checkout.change(sale_id, change.request)
+        return (self._line(ticket, change.departs_at),)
 
     async def refund(self, sale_id: str, ticket: Scanned) -> int:
         answer = await self.link.refund(ticket.ticket_id, key=f"{sale_id}:refund")
@@ -190,6 +268,21 @@ class OnlineDesk:
 
     def _named(self, code: str) -> Station:
         return self._names.get(code) or station(code, code)
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """A change quoted and journaled, waiting for the passenger's confirmation."""
+
+    request: ChangeRequest  # carries the holder's ID number: memory only
+    due_fen: int
+    departs_at: dt.datetime
+
+
+def _claims(ticket: Scanned) -> TicketClaims:
+    if ticket.claims is None:
+        raise ValueError(f"ticket {ticket.ticket_id} was not read from its QR code")
+    return ticket.claims
 
 
 class MachineHealth:

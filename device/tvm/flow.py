@@ -1,8 +1,9 @@
 """The TVM's screens as a state machine: each passenger intent moves it, each state is a view.
 
 home → destination → trains → class → passengers → confirm → pay → print →
-done; home → scan → refund; home → scan → change → class → confirm → pay →
-print → done. Back goes one screen back, cancel goes home, and both let go
+done; home → scan → refund; home → scan → change (the new train) → class →
+passengers (the holder, to prove it is theirs) → confirm → pay (when the new
+ticket costs more) → print → done. Back goes one screen back, cancel goes home, and both let go
 of a held order; so does the idle timeout. What selling needs (central, the
 card terminal, the printer, the emergency seat block) is the ``Desk``'s
 business: the flow only asks it and shows the answer.
@@ -35,6 +36,7 @@ from device.tvm.view import (
     TvmView,
 )
 from drivers.errors import DriverError
+from protocol.token import TicketClaims
 
 log = logging.getLogger(__name__)
 MAX_PASSENGERS = 5
@@ -43,6 +45,7 @@ FAILURE_WORDS = {
     SaleState.UNRESOLVED: words.UNRESOLVED,
     SaleState.REVERSED: words.REVERSED,
     SaleState.NEEDS_STAFF: words.NEEDS_STAFF,
+    SaleState.CANCELLED: words.NOT_CHANGED,  # a change central refused before any charge
 }
 
 
@@ -51,8 +54,14 @@ class Held:
     """Seats held for the passengers: the tickets to confirm and their total."""
 
     tickets: tuple[TicketLine, ...]
-    total_fen: int
+    total_fen: int  # what the card pays
     needs_card_station_confirm: bool
+    fee_fen: int = 0  # a change to a cheaper ticket: the fee kept on the difference
+    refund_fen: int = 0  # ... and what goes back
+
+
+class HolderMismatch(ValueError):
+    """The name or ID number typed is not the scanned ticket's passenger's."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,7 @@ class Scanned:
     refund_fen: int
     paid_by_card: bool
     holder_id_masked: str = ""
+    claims: TicketClaims | None = None  # what its QR code says (holder hashes for a change)
 
 
 class Desk(Protocol):
@@ -98,6 +108,17 @@ class Desk(Protocol):
     async def scanned(self, text: str) -> Scanned: ...
 
     async def refund(self, sale_id: str, ticket: Scanned) -> int: ...
+
+    async def change_trains(self, ticket: Scanned) -> list[TrainChoice]: ...
+
+    async def quote_change(
+        self,
+        sale_id: str,
+        ticket: Scanned,
+        train: TrainChoice,
+        seat_class: ClassChoice,
+        holder: tuple[str, str],
+    ) -> Held: ...  # journaled: ``pay`` then charges the difference and changes the ticket
 
 
 @dataclass
@@ -162,13 +183,27 @@ class KioskFlow:
         except CentralUnreachable:
             self._show(Screen.MESSAGE, words.CENTRAL_DOWN)
             return
+        if self.order.purpose == "change":
+            await self._load_change_trains(self.order.scanned)
+            return
         self.screen, self.message = Screen.REFUND, self._refund_words()
+
+    async def _load_change_trains(self, ticket: Scanned) -> None:
+        try:
+            trains = await self.desk.change_trains(ticket)
+        except CentralUnreachable:
+            self._show(Screen.MESSAGE, words.CENTRAL_DOWN)
+            return
+        self.order.destination = ticket.line.to_station
+        self.order.trains = tuple(trains)
+        self._show(Screen.CHANGE, words.CHOOSE_NEW_TRAIN if trains else words.NO_CHANGE_TRAINS)
 
     async def _on_screen(self, intent: Intent) -> None:
         handler = {
             Screen.HOME: self._home,
             Screen.DESTINATION: self._destination,
             Screen.TRAINS: self._trains,
+            Screen.CHANGE: self._trains,
             Screen.CLASS: self._class,
             Screen.PASSENGERS: self._passengers,
             Screen.CONFIRM: self._confirm,
@@ -236,7 +271,8 @@ class KioskFlow:
             self.message = words.NO_SEATS
             return
         self.order.seat_class = found[0]
-        self._show(Screen.PASSENGERS, words.ADD_PASSENGERS)
+        changing = self.order.purpose == "change"
+        self._show(Screen.PASSENGERS, words.ENTER_HOLDER if changing else words.ADD_PASSENGERS)
 
     async def _passengers(self, intent: Intent) -> None:
         if intent.kind is IntentKind.ADD_PASSENGER:
@@ -249,8 +285,8 @@ class KioskFlow:
             await self._hold()
 
     def _add_passenger(self, name: str, id_number: str) -> Words | None:
-        if len(self.order.passengers) >= MAX_PASSENGERS:
-            return words.TOO_MANY
+        if len(self.order.passengers) >= self._most_passengers():
+            return words.ENTER_HOLDER if self.order.purpose == "change" else words.TOO_MANY
         if not name.strip() or problem(id_number) is not None:
             return words.BAD_ID
         number = normalised(id_number)
@@ -259,14 +295,18 @@ class KioskFlow:
         self.order.passengers.append((name.strip(), number))
         return None
 
+    def _most_passengers(self) -> int:
+        return 1 if self.order.purpose == "change" else MAX_PASSENGERS
+
     async def _hold(self) -> None:
         order = self.order
         assert order.train and order.seat_class and order.destination
         self.busy = True
         try:
-            order.held = await self.desk.hold(
-                order.sale_id, order.train, order.seat_class, order.destination, order.passengers
-            )
+            order.held = await self._held(order)
+        except HolderMismatch:
+            self.message = words.HOLDER_MISMATCH
+            return
         except CentralRefused as exc:
             self.message = (
                 words.NO_TICKETS_LEFT
@@ -279,8 +319,24 @@ class KioskFlow:
             return
         finally:
             self.busy = False
-        message = words.CARD_STATION if order.held.needs_card_station_confirm else None
-        self._show(Screen.CONFIRM, message)
+        self._show(Screen.CONFIRM, self._confirm_words(order.held))
+
+    async def _held(self, order: Order) -> Held:
+        assert order.train and order.seat_class and order.destination
+        if order.scanned is not None:  # a change: one passenger, the ticket's holder
+            return await self.desk.quote_change(
+                order.sale_id, order.scanned, order.train, order.seat_class, order.passengers[0]
+            )
+        return await self.desk.hold(
+            order.sale_id, order.train, order.seat_class, order.destination, order.passengers
+        )
+
+    def _confirm_words(self, held: Held) -> Words | None:
+        if held.needs_card_station_confirm:
+            return words.CARD_STATION
+        if held.refund_fen > 0:
+            return self._refund_words()
+        return words.PAY_DIFFERENCE if self.order.scanned and held.total_fen > 0 else None
 
     async def _confirm(self, intent: Intent) -> None:
         held = self.order.held
@@ -321,7 +377,8 @@ class KioskFlow:
         finally:
             self.busy = False
         self.order.held = None
-        self._show(Screen.DONE, words.TAKE_TICKETS)
+        changed = self.order.purpose == "change"
+        self._show(Screen.DONE, words.CHANGED if changed else words.TAKE_TICKETS)
 
     async def _done(self, intent: Intent) -> None:
         if intent.kind is IntentKind.DONE:
@@ -354,7 +411,8 @@ class KioskFlow:
         previous = {
             Screen.DESTINATION: Screen.HOME,
             Screen.TRAINS: Screen.DESTINATION,
-            Screen.CLASS: Screen.TRAINS,
+            Screen.CLASS: Screen.CHANGE if self.order.purpose == "change" else Screen.TRAINS,
+            Screen.CHANGE: Screen.SCAN,
             Screen.PASSENGERS: Screen.CLASS,
             Screen.CONFIRM: Screen.PASSENGERS,
             Screen.SCAN: Screen.HOME,
@@ -386,8 +444,11 @@ class KioskFlow:
         order = self.order
         held = order.held
         tickets = held.tickets if held else order.printed
-        if order.scanned is not None and self.screen in (Screen.REFUND, Screen.DONE):
+        if order.scanned is not None and self._shows_scanned():
             tickets = (order.scanned.line,)
+        fee, back = (held.fee_fen, held.refund_fen) if held else (0, 0)
+        if order.scanned is not None and order.purpose == "refund":
+            fee, back = order.scanned.fee_fen, order.scanned.refund_fen
         return TvmView(
             screen=self.screen,
             language=self.language,
@@ -402,16 +463,21 @@ class KioskFlow:
             train=order.train,
             seat_class=order.seat_class,
             passengers=tuple(PassengerLine(n, _masked(i)) for n, i in order.passengers),
-            max_passengers=MAX_PASSENGERS,
+            max_passengers=self._most_passengers(),
             tickets=tickets,
             total_fen=held.total_fen if held else sum(t.price_fen for t in order.printed),
-            fee_fen=order.scanned.fee_fen if order.scanned else 0,
-            refund_fen=order.scanned.refund_fen if order.scanned else 0,
+            fee_fen=fee,
+            refund_fen=back,
             needs_card_station_confirm=bool(held and held.needs_card_station_confirm),
             busy=self.busy,
             idle_seconds_left=idle_seconds_left,
             targets=self._targets(),
         )
+
+    def _shows_scanned(self) -> bool:
+        if self.order.purpose == "refund":
+            return self.screen in (Screen.REFUND, Screen.DONE)
+        return self.screen is Screen.CHANGE
 
     def _targets(self) -> tuple[str, ...]:
         screen = self.screen
@@ -422,7 +488,7 @@ class KioskFlow:
         order, screen = self.order, self.screen
         if screen is Screen.DESTINATION:
             return (*(f"dest:{s.code}" for s in order.destinations), "search")
-        if screen is Screen.TRAINS:
+        if screen in (Screen.TRAINS, Screen.CHANGE):
             return tuple(f"train:{t.train}" for t in order.trains)
         if screen is Screen.CLASS:
             return tuple(f"class:{c.code}" for c in (order.train.classes if order.train else ()))
@@ -430,14 +496,20 @@ class KioskFlow:
             removable = (f"passenger:remove:{n}" for n in range(len(order.passengers)))
             return ("passenger:add", "confirm", *removable)
         if screen is Screen.CONFIRM:
-            warned = order.held is not None and order.held.needs_card_station_confirm
-            return ("confirm:card_station",) if warned else ("pay:card",)
+            return self._confirm_targets()
         return {
             Screen.HOME: ("start:purchase", "start:refund", "start:change"),
             Screen.REFUND: ("confirm",),
             Screen.DONE: ("done",),
             Screen.MESSAGE: ("done",),
         }.get(screen, ())
+
+    def _confirm_targets(self) -> tuple[str, ...]:
+        held = self.order.held
+        if held is not None and held.needs_card_station_confirm:
+            return ("confirm:card_station",)
+        nothing_to_pay = held is not None and held.total_fen == 0
+        return ("confirm",) if nothing_to_pay else ("pay:card",)
 
 
 def _chosen(intent: Intent, prefix: str) -> str | None:

@@ -398,3 +398,17 @@ class EitherDesk:
 
     async def refund(self, sale_id: str, ticket: Scanned) -> int:
         return await self.online.refund(sale_id, ticket)
+
+    async def change_trains(self, ticket: Scanned) -> list[TrainChoice]:
+        return await self.online.change_trains(ticket)
+
+    async def quote_change(
+        self,
+        sale_id: str,
+        ticket: Scanned,
+        train: TrainChoice,
+        seat_class: ClassChoice,
+        holder: tuple[str, str],
+    ) -> Held:
+        self._owners[sale_id] = self.online  # a change needs central: never from the block
+        return await self.online.quote_change(sale_id, ticket, train, seat_class, holder)

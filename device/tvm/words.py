@@ -120,6 +120,29 @@ PRINT_LATER = Words(
     "出票中断，车票已出售，请联系工作人员取票",
     "Printing stopped: your tickets are sold; staff will hand them to you",
 )
+CHOOSE_NEW_TRAIN = Words("请选择改签后的车次", "Choose the train to change to")
+NO_CHANGE_TRAINS = Words(
+    "当日无可改签的车次，请到人工窗口办理",
+    "No train to change to that day: please go to a ticket window",
+)
+ENTER_HOLDER = Words(
+    "请输入该车票乘车人的姓名和证件号码", "Type the name and ID number of the ticket's passenger"
+)
+HOLDER_MISMATCH = Words(
+    "姓名或证件号码与车票不符，请核对", "The name or ID number is not the ticket's: check them"
+)
+PAY_DIFFERENCE = Words(
+    "新车票较贵，请用银行卡支付差额", "The new ticket costs more: pay the difference by card"
+)
+NOT_CHANGED = Words(
+    "改签未成功，未扣款，原车票仍然有效",
+    "The ticket was not changed: nothing was charged and your ticket still holds",
+)
+CHANGED = Words(
+    "改签成功，请取走新车票，原车票已作废",
+    "Changed: take your new ticket; the old one no longer admits",
+)
+SEAT_ON_ISSUE = Words("出票时分配", "Given on issue")
 TRY_AGAIN = Words(
     "操作未成功，请重试或到人工窗口办理", "That did not work: try again or go to a ticket window"
 )

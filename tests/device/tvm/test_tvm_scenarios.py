@@ -218,6 +218,46 @@ def test_a_ticket_refunded_at_the_machine_goes_back_to_the_card(
     assert seats_left(central, run) == 20
 
 
+def test_a_ticket_changed_at_the_machine_to_a_dearer_train_charges_the_difference_once(
+    central: Central, run: dict[str, Any], tvm: TvmUnit
+) -> None:
+    later = train_run("G7003", dt.timedelta(minutes=90))
+    later["fares"] = {"ZE": 60}  # dearer per km than the first train
+    central.post("/v1/train-runs", later)
+    steps = [
+        *BUY_ONE,
+        {"step": "pay card", "timeout_s": 60},
+        "take ticket",
+        "start change",
+        "scan ticket last",
+        "expect change",
+        "train G7003",
+        "class ZE",
+        "passenger 王五 110101199303031233",
+        "confirm",
+        "expect confirm",
+        {"step": "pay card", "timeout_s": 60},
+        "take ticket",
+    ]
+    unit = tvm.play(steps, "buy, then change to a dearer train")
+    assert unit.events("journey_done")[0]["ok"], failed_steps(unit)
+    totals = tvm.terminal().totals()
+    unit.stop()
+    old_token, new_token = tvm.printed_tokens()
+    old, new = (decode_token(t, ring(central)) for t in (old_token, new_token))
+    old_ticket = central.get(f"/v1/tickets/{old.ticket_id}")
+    new_ticket = central.get(f"/v1/tickets/{new.ticket_id}")
+    assert (old_ticket["status"], old_ticket["replaced_by"]) == ("changed", new.ticket_id)
+    assert (new_ticket["status"], new_ticket["train"]) == ("issued", "G7003")
+    purchase, change = sorted(tvm.sales(), key=lambda sale: sale.created_at)
+    assert (change.kind, change.state, change.is_open) == ("change", "done", False)
+    difference = new_ticket["price_fen"] - old_ticket["price_fen"]
+    assert difference > 0 and change.amount_fen == difference
+    assert totals["approved_count"] == 2
+    assert totals["approved_fen"] == purchase.amount_fen + difference
+    assert seats_left(central, run) == 20
+
+
 def test_with_central_down_and_no_block_the_machine_says_so_and_sells_nothing(
     central: Central, run: dict[str, Any], tvm: TvmUnit
 ) -> None:

@@ -121,6 +121,10 @@ def confirm(scene: Scene) -> Body:
     widgets += _amount(scene, "total", total, w.TOTAL, view.total_fen)
     if view.needs_card_station_confirm:
         widgets += _card_station_warning(scene, rest)
+    elif view.fee_fen or view.refund_fen:  # a change to a cheaper ticket: what comes back
+        fee, back, _ = split_rows(rest, (geo.u(64), geo.u(64), -1), geo.gap)
+        widgets += _amount(scene, "fee", fee, w.FEE, view.fee_fen)
+        widgets += _amount(scene, "back", back, w.REFUND, view.refund_fen)
     return widgets, None
 
 
