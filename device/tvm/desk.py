@@ -70,13 +70,13 @@ class OnlineDesk:
         return self.health.banner()
 
     async def destinations(self) -> list[Station]:
-        answer = await self.link.destinations(self.station.code, self._today())
+        answer = await self.link.destinations(self.station.code, self.today())
         found = [station(d.code, d.name) for d in answer.destinations]
         self._names.update((s.code, s) for s in found)
         return found
 
     async def trains(self, destination: Station) -> list[TrainChoice]:
-        answer = await self.link.journeys(self.station.code, destination.code, self._today())
+        answer = await self.link.journeys(self.station.code, destination.code, self.today())
         return [self._choice(journey) for journey in answer.journeys if _sellable(journey)]
 
     async def hold(
@@ -89,7 +89,7 @@ class OnlineDesk:
     ) -> Held:
         order = OrderRequest(
             train=train.train,
-            date=train.departs_at.date(),
+            date=train.service_date or train.departs_at.date(),
             from_station=self.station.code,
             to_station=destination.code,
             seat_class=seat_class.code,
@@ -140,12 +140,10 @@ class OnlineDesk:
             claims=claims,
         )
 
-    async def change_trains(self, ticket: Scanned) -> list[TrainChoice]:
-        """The trains of the ticket's day between its stations that still have places."""
+    async def change_trains(self, ticket: Scanned, day: dt.date) -> list[TrainChoice]:
+        """The trains of ``day`` between the ticket's stations that still have places."""
         claims = _claims(ticket)
-        answer = await self.link.journeys(
-            claims.from_station, claims.to_station, claims.service_date
-        )
+        answer = await self.link.journeys(claims.from_station, claims.to_station, day)
         return [self._choice(journey) for journey in answer.journeys if _sellable(journey)]
 
     async def quote_change(
@@ -163,7 +161,7 @@ class OnlineDesk:
         journey = JourneySpec.model_validate(
             {
                 "train": train.train,
-                "date": claims.service_date,
+                "date": train.service_date or claims.service_date,
                 "from": claims.from_station,
                 "to": claims.to_station,
                 "class": seat_class.code,
@@ -232,7 +230,8 @@ class OnlineDesk:
                 return journey.departs_at
         return claims.not_before  # not in the timetable any more: when its check-in opened
 
-    def _today(self) -> dt.date:
+    def today(self) -> dt.date:
+        """The date here now (the earliest day a ticket can be changed to)."""
         return self.clock().astimezone(self.zone).date()
 
     def _choice(self, journey: JourneyOption) -> TrainChoice:
@@ -247,6 +246,7 @@ class OnlineDesk:
             journey.departs_at.astimezone(self.zone),
             journey.arrives_at.astimezone(self.zone),
             classes,
+            service_date=journey.date,
         )
 
     def _line(self, ticket: TicketView, departs: dt.datetime) -> TicketLine:

@@ -11,6 +11,7 @@ business: the flow only asks it and shows the answer.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from protocol.token import TicketClaims
 
 log = logging.getLogger(__name__)
 MAX_PASSENGERS = 5
+DAY_STEPS = {"earlier": -1, "later": 1}  # the change screen's day buttons
 FAILURE_WORDS = {
     SaleState.DECLINED: words.DECLINED,
     SaleState.UNRESOLVED: words.UNRESOLVED,
@@ -109,7 +111,9 @@ class Desk(Protocol):
 
     async def refund(self, sale_id: str, ticket: Scanned) -> int: ...
 
-    async def change_trains(self, ticket: Scanned) -> list[TrainChoice]: ...
+    def today(self) -> dt.date: ...
+
+    async def change_trains(self, ticket: Scanned, day: dt.date) -> list[TrainChoice]: ...
 
     async def quote_change(
         self,
@@ -136,6 +140,7 @@ class Order:
     held: Held | None = None
     printed: tuple[TicketLine, ...] = ()
     scanned: Scanned | None = None
+    day: dt.date | None = None  # a change: the day whose trains are listed
     purpose: str = "purchase"  # purchase | refund | change
 
 
@@ -184,26 +189,42 @@ class KioskFlow:
             self._show(Screen.MESSAGE, words.CENTRAL_DOWN)
             return
         if self.order.purpose == "change":
-            await self._load_change_trains(self.order.scanned)
+            claims = self.order.scanned.claims
+            day = claims.service_date if claims else self.desk.today()
+            await self._load_change_trains(self.order.scanned, max(day, self.desk.today()))
             return
         self.screen, self.message = Screen.REFUND, self._refund_words()
 
-    async def _load_change_trains(self, ticket: Scanned) -> None:
+    async def _load_change_trains(self, ticket: Scanned, day: dt.date) -> None:
+        self.busy = True
         try:
-            trains = await self.desk.change_trains(ticket)
+            trains = await self.desk.change_trains(ticket, day)
         except CentralUnreachable:
             self._show(Screen.MESSAGE, words.CENTRAL_DOWN)
             return
+        finally:
+            self.busy = False
         self.order.destination = ticket.line.to_station
-        self.order.trains = tuple(trains)
-        self._show(Screen.CHANGE, words.CHOOSE_NEW_TRAIN if trains else words.NO_CHANGE_TRAINS)
+        self.order.trains, self.order.day = tuple(trains), day
+        self._show(Screen.CHANGE, words.change_day(day) if trains else words.no_trains_on(day))
+
+    async def _change(self, intent: Intent) -> None:
+        """A train to change to, or another day's trains."""
+        step = DAY_STEPS.get(_chosen(intent, "day:") or "")
+        order = self.order
+        if step is None:
+            await self._trains(intent)
+        elif order.scanned is not None and order.day is not None:
+            day = order.day + dt.timedelta(days=step)
+            if day >= self.desk.today():
+                await self._load_change_trains(order.scanned, day)
 
     async def _on_screen(self, intent: Intent) -> None:
         handler = {
             Screen.HOME: self._home,
             Screen.DESTINATION: self._destination,
             Screen.TRAINS: self._trains,
-            Screen.CHANGE: self._trains,
+            Screen.CHANGE: self._change,
             Screen.CLASS: self._class,
             Screen.PASSENGERS: self._passengers,
             Screen.CONFIRM: self._confirm,
@@ -460,6 +481,7 @@ class KioskFlow:
             destinations=order.destinations,
             destination=order.destination,
             trains=order.trains,
+            day=order.day if self.screen is Screen.CHANGE else None,
             train=order.train,
             seat_class=order.seat_class,
             passengers=tuple(PassengerLine(n, _masked(i)) for n, i in order.passengers),
@@ -488,8 +510,12 @@ class KioskFlow:
         order, screen = self.order, self.screen
         if screen is Screen.DESTINATION:
             return (*(f"dest:{s.code}" for s in order.destinations), "search")
-        if screen in (Screen.TRAINS, Screen.CHANGE):
+        if screen is Screen.TRAINS:
             return tuple(f"train:{t.train}" for t in order.trains)
+        if screen is Screen.CHANGE:
+            earlier = order.day is not None and order.day > self.desk.today()
+            days = ("day:later",) + ("day:earlier",) * earlier  # the footer fills from the right
+            return (*(f"train:{t.train}" for t in order.trains), *days)
         if screen is Screen.CLASS:
             return tuple(f"class:{c.code}" for c in (order.train.classes if order.train else ()))
         if screen is Screen.PASSENGERS:

@@ -399,8 +399,11 @@ class EitherDesk:
     async def refund(self, sale_id: str, ticket: Scanned) -> int:
         return await self.online.refund(sale_id, ticket)
 
-    async def change_trains(self, ticket: Scanned) -> list[TrainChoice]:
-        return await self.online.change_trains(ticket)
+    def today(self) -> dt.date:
+        return self.online.today()
+
+    async def change_trains(self, ticket: Scanned, day: dt.date) -> list[TrainChoice]:
+        return await self.online.change_trains(ticket, day)
 
     async def quote_change(
         self,

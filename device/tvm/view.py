@@ -8,7 +8,8 @@ kiosk shows the one chosen.
 
 Every tappable thing has a stable ``target`` name, so a scripted journey
 (``stationkit tvm run --script``) and the tests find the button to touch:
-``start:purchase``, ``start:refund``, ``start:change``, ``dest:<code>``,
+``start:purchase``, ``start:refund``, ``start:change``, ``day:earlier``,
+``day:later`` (the change screen's day), ``dest:<code>``,
 ``train:<number>``, ``class:<code>``, ``passenger:add``,
 ``passenger:remove:<n>``, ``confirm``, ``confirm:card_station``,
 ``pay:card``, ``done``, ``back``, ``cancel``, ``language``.
@@ -80,6 +81,7 @@ class TrainChoice:
     arrives_at: dt.datetime
     classes: tuple[ClassChoice, ...]
     is_from_block: bool = False  # offline: sold from the emergency seat block
+    service_date: dt.date | None = None  # the run's date (a late train may leave the next day)
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,7 @@ class TvmView:
     destinations: tuple[Station, ...] = ()
     destination: Station | None = None
     trains: tuple[TrainChoice, ...] = ()
+    day: dt.date | None = None  # CHANGE: the service date whose trains are listed
     train: TrainChoice | None = None
     seat_class: ClassChoice | None = None
     passengers: tuple[PassengerLine, ...] = ()

@@ -6,6 +6,8 @@ as China Railway names them.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from device.gate.messages import Words
 from device.tvm.view import Screen
 
@@ -120,11 +122,7 @@ PRINT_LATER = Words(
     "出票中断，车票已出售，请联系工作人员取票",
     "Printing stopped: your tickets are sold; staff will hand them to you",
 )
-CHOOSE_NEW_TRAIN = Words("请选择改签后的车次", "Choose the train to change to")
-NO_CHANGE_TRAINS = Words(
-    "当日无可改签的车次，请到人工窗口办理",
-    "No train to change to that day: please go to a ticket window",
-)
+
 ENTER_HOLDER = Words(
     "请输入该车票乘车人的姓名和证件号码", "Type the name and ID number of the ticket's passenger"
 )
@@ -151,3 +149,19 @@ TRY_AGAIN = Words(
 def class_name(code: str) -> Words:
     """A seat class's name, or its code when unknown."""
     return CLASS_NAMES.get(code, Words(code, code))
+
+
+def change_day(day: dt.date) -> Words:
+    """The change screen's prompt, with the day whose trains it lists."""
+    return Words(
+        f"请选择改签后的车次（{day.month}月{day.day}日）",
+        f"Choose the train to change to ({day:%a %d %b})",
+    )
+
+
+def no_trains_on(day: dt.date) -> Words:
+    """No train to change to on ``day``."""
+    return Words(
+        f"{day.month}月{day.day}日无可改签的车次，请选择其他日期",
+        f"No train with places on {day:%a %d %b}: try another day",
+    )

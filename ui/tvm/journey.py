@@ -199,6 +199,15 @@ class JourneyPlayer:
     async def _train(self, step: Step) -> Outcome:
         return await self._touch_for(f"train:{step.args[0]}", _on(Screen.CLASS), {Screen.CLASS})
 
+    async def _day(self, step: Step) -> Outcome:
+        day = self.kiosk.view.day
+        return await self._touch_for(
+            f"day:{step.args[0]}",
+            lambda v: v.day != day and not v.busy,
+            {Screen.CHANGE},
+            same_screen=True,
+        )
+
     async def _class(self, step: Step) -> Outcome:
         usual = {Screen.PASSENGERS, Screen.CONFIRM}  # a change goes from class to confirm
         return await self._touch_for(f"class:{step.args[0]}", _on(*usual), usual)
@@ -481,6 +490,7 @@ ACTIONS: dict[Action, StepAction] = {
     Action.DESTINATION: JourneyPlayer._destination,
     Action.SEARCH: JourneyPlayer._search,
     Action.TRAIN: JourneyPlayer._train,
+    Action.DAY: JourneyPlayer._day,
     Action.CLASS: JourneyPlayer._class,
     Action.PASSENGER: JourneyPlayer._passenger,
     Action.REMOVE_PASSENGER: JourneyPlayer._remove_passenger,

@@ -36,6 +36,7 @@ class Action(enum.StrEnum):
     DESTINATION = "destination"
     SEARCH = "search"
     TRAIN = "train"
+    DAY = "day"  # the change screen's day: earlier or later
     CLASS = "class"
     PASSENGER = "passenger"
     REMOVE_PASSENGER = "remove passenger"
@@ -62,6 +63,7 @@ ARGUMENTS: dict[Action, tuple[int, int] | None] = {
     Action.DESTINATION: None,
     Action.SEARCH: (1, 1),
     Action.TRAIN: (1, 1),
+    Action.DAY: (1, 1),
     Action.CLASS: (1, 1),
     Action.PASSENGER: (2, 8),
     Action.REMOVE_PASSENGER: (1, 1),
@@ -75,6 +77,7 @@ ARGUMENTS: dict[Action, tuple[int, int] | None] = {
 }
 CHOICES: dict[Action, set[str]] = {
     Action.START: {"purchase", "refund", "change"},
+    Action.DAY: {"earlier", "later"},
     Action.LANGUAGE: {"zh", "en"},
     # the terminal simulator's outcomes for the next card presented
     Action.CARD: set(TERMINAL_OUTCOMES),

@@ -23,6 +23,8 @@ FIXED: dict[str, Intent] = {
     "confirm": Intent(IntentKind.CONFIRM),
     "confirm:card_station": Intent(IntentKind.CONFIRM_CARD_STATION),
     "pay:card": Intent(IntentKind.PAY, "card"),
+    "day:earlier": Intent(IntentKind.CHOOSE, "day:earlier"),
+    "day:later": Intent(IntentKind.CHOOSE, "day:later"),
     "done": Intent(IntentKind.DONE),
     "back": Intent(IntentKind.BACK),
     "cancel": Intent(IntentKind.CANCEL),

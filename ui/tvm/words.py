@@ -22,6 +22,8 @@ BUTTONS: dict[str, Words] = {
     "confirm": Words("确认", "Confirm"),
     "confirm:card_station": Words("我已知晓，继续", "I understand, go on"),
     "pay:card": Words("银行卡支付", "Pay by bank card"),
+    "day:earlier": Words("前一天", "Day before"),
+    "day:later": Words("后一天", "Day after"),
     "done": Words("完成", "Done"),
     "back": Words("返回", "Back"),
     "cancel": Words("取消", "Cancel"),

@@ -221,7 +221,7 @@ def test_a_ticket_refunded_at_the_machine_goes_back_to_the_card(
 def test_a_ticket_changed_at_the_machine_to_a_dearer_train_charges_the_difference_once(
     central: Central, run: dict[str, Any], tvm: TvmUnit
 ) -> None:
-    later = train_run("G7003", dt.timedelta(minutes=90))
+    later = train_run("G7003", dt.timedelta(days=1, minutes=50))  # the next day, same hour
     later["fares"] = {"ZE": 60}  # dearer per km than the first train
     central.post("/v1/train-runs", later)
     steps = [
@@ -231,6 +231,7 @@ def test_a_ticket_changed_at_the_machine_to_a_dearer_train_charges_the_differenc
         "start change",
         "scan ticket last",
         "expect change",
+        "day later",
         "train G7003",
         "class ZE",
         "passenger 王五 110101199303031233",
@@ -249,6 +250,7 @@ def test_a_ticket_changed_at_the_machine_to_a_dearer_train_charges_the_differenc
     new_ticket = central.get(f"/v1/tickets/{new.ticket_id}")
     assert (old_ticket["status"], old_ticket["replaced_by"]) == ("changed", new.ticket_id)
     assert (new_ticket["status"], new_ticket["train"]) == ("issued", "G7003")
+    assert new_ticket["date"] == later["date"] != old_ticket["date"]
     purchase, change = sorted(tvm.sales(), key=lambda sale: sale.created_at)
     assert (change.kind, change.state, change.is_open) == ("change", "done", False)
     difference = new_ticket["price_fen"] - old_ticket["price_fen"]
