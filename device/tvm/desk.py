@@ -288,16 +288,20 @@ def _claims(ticket: Scanned) -> TicketClaims:
 class MachineHealth:
     """Whether the machine can sell now, from its parts' last known state."""
 
-    def __init__(self) -> None:
+    def __init__(self, sell_on_paper_near_end: bool = False) -> None:
+        self.sell_on_paper_near_end = sell_on_paper_near_end
         self.is_online = True
         self.has_block = False
         self.printer_reason: PrinterReason = PrinterReason.OK
         self.terminal_unresolved = False
 
     def closed_because(self) -> Words | None:
-        if self.printer_reason in (PrinterReason.PAPER_OUT,):
+        reason = self.printer_reason
+        if reason is PrinterReason.PAPER_OUT:
             return words.PAPER_OUT
-        if self.printer_reason not in (PrinterReason.OK, PrinterReason.PAPER_NEAR_END):
+        if reason is PrinterReason.PAPER_NEAR_END and not self.sell_on_paper_near_end:
+            return words.PAPER_LOW
+        if reason not in (PrinterReason.OK, PrinterReason.PAPER_NEAR_END):
             return words.PRINTER_DOWN
         if self.terminal_unresolved:
             return words.TERMINAL_DOWN

@@ -34,6 +34,8 @@ class TvmSection(Strict):
     timezone: str = Field(default="Asia/Shanghai", min_length=1)  # shown and printed times
     health_every_s: float = Field(default=5.0, gt=0, le=300)  # printer and central checks
     language: Literal["zh", "en"] = "zh"  # the screen's language at home
+    # paper near its end stops sales (a ticket never runs out mid-print) unless allowed here
+    sell_on_paper_near_end: bool = False
 
 
 class TvmProfile(Strict):

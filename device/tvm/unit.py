@@ -118,7 +118,7 @@ async def _assemble(
     checkout = Checkout(store, link, terminal, printer, events, utc_now, acquirer)
     zone = ZoneInfo(profile.tvm.timezone)
     here = await _here(link, identity, store, zone)
-    health = MachineHealth()
+    health = MachineHealth(sell_on_paper_near_end=profile.tvm.sell_on_paper_near_end)
     online = OnlineDesk(here, link, checkout, utc_now, zone, health)
     offline = OfflineDesk(here, store, checkout, utc_now, zone)
     keeper = BlockKeeper(link, store, events, utc_now)

@@ -104,6 +104,10 @@ PRINTER_DOWN = Words(
     "打印机故障，暂停售票，请使用其他售票机",
     "The printer is out of order: please use another machine",
 )
+PAPER_LOW = Words(
+    "车票纸将用完，暂停售票，请使用其他售票机",
+    "Ticket paper is running out: please use another machine",
+)
 PAPER_OUT = Words(
     "车票纸用完，暂停售票，请使用其他售票机", "Out of ticket paper: please use another machine"
 )
