@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import getpass
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -21,6 +22,9 @@ import click
 
 if TYPE_CHECKING:
     from protocol.timetable import TrainRunSpec
+
+# a unit's standard output is its JSON event lines: pygame must not greet on it
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 DB_OPTION = click.option("--db", "db_url", default=None, help="SQLAlchemy URL of the store.")
 CONFIG_OPTION = click.option(

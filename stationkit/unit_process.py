@@ -17,6 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from device.enrolment import UnitNotEnrolled
+from device.profile import ProfileError
 from drivers.sim.control import EventStream
 from stationkit.processes import code_path_env
 
@@ -26,9 +28,15 @@ log = logging.getLogger("stationkit.unit")
 
 
 def logged(run: Callable[[], T]) -> T:
-    """Run a unit; a crash leaves its whole traceback in the log before it ends the process."""
+    """Run a unit; a crash leaves its whole traceback in the log before it ends the process.
+
+    An operator's mistake (a unit not enrolled, a profile central disagrees
+    with) is no crash: its one line is said by the command line, no traceback.
+    """
     try:
         return run()
+    except (UnitNotEnrolled, ProfileError):
+        raise
     except Exception:
         log.exception("the unit stopped on an error")
         raise

@@ -11,15 +11,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import hashlib
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from device.central_link import CentralLink
 from device.clock import UnitClock, utc_now
+from device.enrolment import enrol_unit, enrolled
 from device.events import EventLog, Views
 from device.gate.checker import TicketChecker
 from device.gate.rules import CheckinWindow, GateSide
@@ -43,34 +42,14 @@ DIRECTION_FACT = "direction"
 log = logging.getLogger(__name__)
 
 
-class UnitNotEnrolled(RuntimeError):
-    """The store holds no enrolment: run ``stationkit gate enrol`` first."""
-
-
 async def enrol_gate(profile: GateProfile, central_url: str, code: str) -> UnitProfile:
-    """Exchange a one-time code for this gate's credential and keep it in the store."""
-    token = secrets.token_urlsafe(32)
-    link = CentralLink(central_url, None, profile.unit.central_timeout_s)
-    try:
-        answer, _ = await link.enrol(code, hashlib.sha256(token.encode()).hexdigest())
-    finally:
-        await link.close()
-    if answer.kind != profile.unit.kind:
-        raise ProfileError(f"central registered this unit as a {answer.kind}, not a gate")
-    profile.unit.store.parent.mkdir(parents=True, exist_ok=True)
-    identity = DeviceIdentity(
-        answer.device_id,
-        answer.kind,
-        answer.station,
-        central_url,
-        token,
-        utc_now(),
-    )
-    with UnitStore.open(profile.unit.store, profile.store) as store, store.transaction():
-        store.enrolment.replace(identity)
+    """Exchange a one-time code for this gate's credential; keep its group and direction."""
+
+    def keep(store: UnitStore, answer: UnitProfile) -> None:
         store.state.set_fact(GROUP_FACT, answer.gate_group or "")
         store.state.set_fact(DIRECTION_FACT, answer.direction or "")
-    return answer
+
+    return await enrol_unit(profile.unit, profile.store, central_url, code, keep)
 
 
 @dataclass
@@ -171,11 +150,7 @@ def gate_store_settings(settings: StoreSettings) -> StoreSettings:
 
 
 def _enrolment(store: UnitStore) -> tuple[DeviceIdentity, str | None, str | None]:
-    identity = store.enrolment.current()
-    if identity is None:
-        raise UnitNotEnrolled(
-            f"{store.path}: this gate is not enrolled; run `stationkit gate enrol`"
-        )
+    identity = enrolled(store, "gate")
     group = store.state.fact(GROUP_FACT)
     direction = store.state.fact(DIRECTION_FACT)
     return identity, str(group) if group else None, str(direction) if direction else None

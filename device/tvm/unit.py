@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
 import logging
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 from device.central_link import CentralRefused, CentralUnreachable
 from device.clock import utc_now
+from device.enrolment import enrol_unit, enrolled
 from device.events import EventLog, Views
-from device.profile import ProfileError
 from device.store_thread import StoreThread
 from device.tvm.central import TvmLink
 from device.tvm.checkout import Checkout
@@ -45,27 +43,9 @@ log = logging.getLogger(__name__)
 STATION_NAME_FACT = "station_name"
 
 
-class UnitNotEnrolled(RuntimeError):
-    """The store holds no enrolment: run ``stationkit tvm enrol`` first."""
-
-
 async def enrol_tvm(profile: TvmProfile, central_url: str, code: str) -> UnitProfile:
     """Exchange a one-time code for this TVM's credential and keep it in the store."""
-    token = secrets.token_urlsafe(32)
-    link = TvmLink(central_url, None, profile.unit.central_timeout_s)
-    try:
-        answer, _ = await link.enrol(code, hashlib.sha256(token.encode()).hexdigest())
-    finally:
-        await link.close()
-    if answer.kind != "tvm":
-        raise ProfileError(f"central registered this unit as a {answer.kind}, not a TVM")
-    profile.unit.store.parent.mkdir(parents=True, exist_ok=True)
-    identity = DeviceIdentity(
-        answer.device_id, answer.kind, answer.station, central_url, token, utc_now()
-    )
-    with UnitStore.open(profile.unit.store, profile.store) as store:
-        store.enrolment.replace(identity)
-    return answer
+    return await enrol_unit(profile.unit, profile.store, central_url, code)
 
 
 @dataclass
@@ -144,10 +124,7 @@ async def _assemble(
 
 
 def _enrolment(store: UnitStore) -> DeviceIdentity:
-    identity = store.enrolment.current()
-    if identity is None:
-        raise UnitNotEnrolled(f"{store.path}: this TVM is not enrolled; run `stationkit tvm enrol`")
-    return identity
+    return enrolled(store, "tvm")
 
 
 async def _here(
