@@ -7,8 +7,9 @@ speaking Concert on a pty, ESC/POS printer over TCP drawing each ticket as a
 PNG, QR scanner on a pty) with its touchscreen headless. A passenger's
 journey is played as touches on the real screens: two tickets found by the
 destination's pinyin initials, paid by card and printed; then one of them is
-scanned and refunded to the card. The printed QR code of the other is kept
-for the gate scene.
+scanned and refunded to the card, and the other changed to the run's dearest
+class, the difference paid by card. The changed ticket is kept for the gate
+scene.
 """
 
 from __future__ import annotations
@@ -62,10 +63,10 @@ def _enrol(demo: Demo, run: Run, folder: Path) -> Path:
 
 
 def _journey(run: Run, riders: list[Json]) -> Json:
-    """Buy two tickets to the run's last stop by card, then refund the second one."""
-    seat_class = run.classes_by_fare()[-1]
+    """Buy two tickets to the run's last stop by card, refund the second, change the first."""
+    dearest, *_, seat_class = run.classes_by_fare()
     return {
-        "name": "two tickets by card, one refunded",
+        "name": "two tickets by card, one refunded, one changed",
         "step_timeout_s": 20,
         "steps": [
             "start purchase",
@@ -81,8 +82,25 @@ def _journey(run: Run, riders: list[Json]) -> Json:
             "expect refund",
             "confirm",
             {"step": "take ticket", "expect": "home"},
+            *(_change(run, riders[0], dearest) if dearest != seat_class else []),
         ],
     }
+
+
+def _change(run: Run, rider: Json, seat_class: str) -> list[Any]:
+    """Change the first ticket to ``seat_class`` on the same train, paying the difference."""
+    return [
+        "start change",
+        "scan ticket first",
+        "expect change",
+        f"train {run.train}",
+        f"class {seat_class}",
+        f"passenger {rider['name']} {rider['id_number']}",
+        "confirm",
+        "expect confirm",
+        {"step": "pay card", "timeout_s": 60},
+        "take ticket",
+    ]
 
 
 def _watch(demo: Demo, unit: UnitProcess, folder: Path, riders: list[Json]) -> None:
@@ -99,10 +117,13 @@ def _watch(demo: Demo, unit: UnitProcess, folder: Path, riders: list[Json]) -> N
     names = " and ".join(r["name"] for r in riders)
     [held] = unit.events("order_held")
     say(f"tvm      {names} find their train by pinyin initials and hold two seats")
-    [approved] = unit.events("payment_approved")
+    approved = unit.events("payment_approved")[0]
     card = f"{approved['card']} ({approved['acquirer']})"
     say(f"tvm      paid {yuan(held['total_fen'])} by card {card}")
     order = demo.api.get(f"/v1/orders/{held['order_id']}")
+    # the order holds the change's new ticket too by now: the sale is what was issued then
+    issued = next(e for e in unit.events("tickets_issued") if e["sale_id"] == held["sale_id"])
+    order["tickets"] = [t for t in order["tickets"] if t["ticket_id"] in issued["tickets"]]
     demo.ledger.paid(order, "tvm")
     printed = sorted((folder / "printed").glob("ticket-*.png"))
     say(f"tvm      {len(printed)} tickets printed with signed QR codes, e.g. {printed[0].name}")
@@ -112,11 +133,29 @@ def _watch(demo: Demo, unit: UnitProcess, folder: Path, riders: list[Json]) -> N
         f"tvm      the second ticket is scanned and refunded: {yuan(refund['refund_fen'])} "
         f"back to the card, {yuan(refund['fee_fen'])} fee"
     )
-    _check_terminal(folder, held["total_fen"])
-    kept = [t for t in order["tickets"] if t["ticket_id"] != refund["ticket_id"]]
-    demo.kept["tvm_ticket"] = (kept[0], riders[0])
+    kept = next(t for t in order["tickets"] if t["ticket_id"] != refund["ticket_id"])
+    kept, difference = _changed(demo, unit, kept)
+    _check_terminal(folder, held["total_fen"] + difference)
+    demo.kept["tvm_ticket"] = (kept, riders[0])
     screens = sorted((folder / "screens").glob("*.png"))
     say(f"tvm      {len(screens)} screens saved as PNG")
+
+
+def _changed(demo: Demo, unit: UnitProcess, ticket: Json) -> tuple[Json, int]:
+    """The ticket the first one was changed to, and the difference paid (none: unchanged)."""
+    changes = unit.events("ticket_changed")
+    if not changes:
+        return ticket, 0
+    if changes[0]["old_ticket_id"] != ticket["ticket_id"]:
+        raise DemoError(f"the TVM changed {changes[0]['old_ticket_id']}, not the ticket kept")
+    new = demo.api.get(f"/v1/tickets/{changes[0]['ticket_id']}")
+    difference = new["price_fen"] - ticket["price_fen"]
+    demo.ledger.change(ticket["ticket_id"], new["ticket_id"], difference, 0)
+    say(
+        f"tvm      the first ticket is scanned and changed to class {new['class']}, "
+        f"coach {new['coach']} seat {new['seat']}: {yuan(difference)} more, paid by card"
+    )
+    return new, difference
 
 
 def _check_terminal(folder: Path, charged_fen: int) -> None:
