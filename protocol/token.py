@@ -315,6 +315,20 @@ def decode_token(text: str, keys: KeyRing) -> TicketClaims:
         raise TokenError(f"signed token holds a bad field: {exc}") from None
 
 
+def read_unverified(text: str) -> tuple[TicketClaims, bytes]:
+    """Parse a token WITHOUT verifying its signature: its claims and its raw bytes.
+
+    Only for a cache whose every use verifies the token again (a gate's
+    ticket cache: a scan verifies what was scanned, a card tap the cached
+    token before it admits). Raises :class:`TokenError` for a malformed token.
+    """
+    raw = _unwrap(text)
+    try:
+        return _unpack_body(raw[:BODY_BYTES]), raw
+    except (ValueError, OverflowError) as exc:
+        raise TokenError(f"token holds a bad field: {exc}") from None
+
+
 def peek_key_id(text: str) -> int:
     """The key id a token claims to be signed with, without verifying it."""
     return _unwrap(text)[1]

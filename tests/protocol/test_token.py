@@ -30,6 +30,7 @@ from protocol.token import (
     normalise_name,
     passenger_hash,
     peek_key_id,
+    read_unverified,
 )
 
 QR_ALPHANUMERIC = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
@@ -177,6 +178,16 @@ def test_key_rotation_accepts_tokens_from_old_and_new_keys() -> None:
         token = encode_token(claims(), key)
         assert peek_key_id(token) == key.key_id
         assert decode_token(token, ring).key_id == key.key_id
+
+
+def test_a_token_read_unverified_gives_its_claims_and_bytes_whatever_its_signature() -> None:
+    token = encode_token(claims(), KEY)
+    read, raw = read_unverified(token)
+    assert read == decode_token(token, RING) and raw == base45.b45decode(token)
+    forged = base45.b45encode(raw[:BODY_BYTES] + bytes(TOKEN_BYTES - BODY_BYTES)).decode()
+    assert read_unverified(forged)[0] == read  # what the caller must verify before trusting
+    with pytest.raises(TokenError):
+        read_unverified("NOT A TOKEN")
 
 
 @pytest.mark.parametrize("version", [0, 2, 255])

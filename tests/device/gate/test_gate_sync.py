@@ -1,7 +1,8 @@
 """The gate's sync against a central that answers over a real HTTP client (httpx's mock transport).
 
-A good page is stored whole with its cursor; a ticket whose token does not
-verify is left out and the rest of the page kept; an answer that is not a
+A good page is stored whole with its cursor; a ticket whose token is
+malformed or another ticket's is left out and the rest of the page kept; a
+forged one is kept but admits no one (its use verifies it); an answer that is not a
 feed page, or a central that is down, makes the gate offline without losing
 anything, and the next good round brings it back.
 """
@@ -21,6 +22,8 @@ import orjson
 from device.central_link import CentralLink
 from device.clock import UnitClock
 from device.events import EventLog
+from device.gate.checker import TicketChecker
+from device.gate.rules import CheckinWindow, GateSide
 from device.gate.sync import FEED_CURSOR, GateSync
 from device.profile import SyncSection
 from device.store_thread import StoreThread
@@ -28,8 +31,11 @@ from offline_store.connection import StoreSettings
 from offline_store.store import UnitStore
 from protocol.keys import KeyRing, SigningKey
 from protocol.token import TicketClaims, encode_token
+from protocol.units import holder_tag
 
 KEY = SigningKey.generate(1)
+HOLDER_TAG_KEY = "11" * 32
+HOLDER_ID = "110101199001011234"
 NOW = dt.datetime(2026, 12, 3, 1, 0, tzinfo=dt.UTC)
 
 
@@ -44,7 +50,7 @@ def token(ticket_id: str) -> str:
         coach=1,
         seat=3,
         name="张三",
-        id_number="110101199001011234",
+        id_number=HOLDER_ID,
         not_before=NOW,
         not_after=NOW + dt.timedelta(hours=5),
     )
@@ -78,7 +84,7 @@ def page(tickets: list[dict[str, Any]], cursor: int, more: bool = False) -> dict
         "revocations": [],
         "keys": [{"key_id": k, "public_key": ring.get(k).public_hex()} for k in ring.key_ids()],  # type: ignore[union-attr]
         "holder_tag_key_id": 1,
-        "holder_tag_key": "11" * 32,
+        "holder_tag_key": HOLDER_TAG_KEY,
         "token_opens_minutes": 120,
         "token_after_arrival_minutes": 120,
     }
@@ -101,16 +107,44 @@ def events(out: io.BytesIO) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in out.getvalue().splitlines()]
 
 
-def test_a_damaged_ticket_is_left_out_and_the_page_kept(tmp_path: Path) -> None:
-    good, bad = "0000000000000001", "0000000000000002"
-    forged = token(bad)[:-2] + ("00" if not token(bad).endswith("00") else "11")
-    served = page([feed_ticket(1, good), feed_ticket(2, bad, forged)], cursor=2)
+def test_a_malformed_or_mismatched_ticket_is_left_out_and_the_page_kept(tmp_path: Path) -> None:
+    good, borrowed, garbled = "0000000000000001", "0000000000000002", "0000000000000003"
+    served = page(
+        [
+            feed_ticket(1, good),
+            feed_ticket(2, borrowed, token(good)),  # another ticket's token
+            feed_ticket(3, garbled, "NOT A TOKEN"),
+        ],
+        cursor=3,
+    )
     sync, store, _ = sync_with(tmp_path, lambda _r: httpx.Response(200, json=served))
     try:
         asyncio.run(sync.pull())
         assert store.run_now(lambda s: s.tickets.get(good)) is not None
-        assert store.run_now(lambda s: s.tickets.get(bad)) is None
-        assert store.run_now(lambda s: s.cursors.get_int(FEED_CURSOR)) == 2
+        assert store.run_now(lambda s: s.tickets.get(borrowed)) is None
+        assert store.run_now(lambda s: s.tickets.get(garbled)) is None
+        assert store.run_now(lambda s: s.cursors.get_int(FEED_CURSOR)) == 3
+    finally:
+        asyncio.run(sync.link.close())
+        store.close()
+
+
+def test_a_forged_ticket_the_feed_brings_admits_no_one(tmp_path: Path) -> None:
+    """Sync reads tokens without verifying them: a card tap verifies the cached token."""
+    forged_id = "0000000000000004"
+    forged = token(forged_id)[:-2] + ("00" if not token(forged_id).endswith("00") else "11")
+    tag = holder_tag(bytes.fromhex(HOLDER_TAG_KEY), HOLDER_ID)
+    served = page([{**feed_ticket(1, forged_id, forged), "holder_tag": tag}], cursor=1)
+    sync, store, _ = sync_with(tmp_path, lambda _r: httpx.Response(200, json=served))
+    checker = TicketChecker(GateSide("AAA", "entry"), CheckinWindow())
+    now = NOW + dt.timedelta(hours=1, minutes=30)
+    try:
+        asyncio.run(sync.pull())
+        assert store.run_now(lambda s: s.tickets.get(forged_id)) is not None
+        tapped = store.run_now(lambda s: checker.check_card(s, HOLDER_ID, now))
+        assert not tapped.decision.admit
+        genuine = store.run_now(lambda s: checker.check_code(s, token(forged_id), now))
+        assert genuine.decision.admit  # the same ticket, shown as central signed it
     finally:
         asyncio.run(sync.link.close())
         store.close()
