@@ -1,9 +1,18 @@
-"""``python -m bench``: run the engine and HTTP benchmarks, print a table, write results.json.
+"""``python -m bench``: run central's, the gate's and the TVM's benchmarks, print a table,
+write results.json.
 
-Options pick a part (``--only engine``, ``http``, ``ceiling`` or ``writer``), keep the HTTP
-run's temporary directory for a look at the store and the server log
-(``--keep``), or write elsewhere (``--output``). A run of one part writes
-only that part's keys.
+Options pick a part (``--only engine``, ``http``, ``ceiling``, ``pg``, ``writer``,
+``gate`` or ``tvm``), keep the HTTP run's temporary directory for a look at
+the store and the server log (``--keep``), or write elsewhere (``--output``).
+A run of one part writes only that part's keys.
+
+- ``gate`` (``bench.gate_bench``): a QR decision on a cache of
+  ``--gate-tickets`` tickets (10 M; built once in the temporary directory,
+  then reused) beside its floor, scan to relay, resident memory and cold
+  start of a real gate process, a 100 k-ticket feed delta.
+- ``tvm`` (``bench.tvm_bench``): a card purchase's software time beside
+  central's hold and pay round trips alone, a frame of the busiest screen
+  at 1280x800 headless, resident memory and cold start of a real TVM process.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import ceiling, engine_bench, http_bench, pg_bench, writer_bench
+from bench import ceiling, engine_bench, gate_bench, http_bench, pg_bench, tvm_bench, writer_bench
 from bench.machine import yardstick_ms
 from bench.report import RESULTS_PATH, table, write_results
 from bench.workload import service_date
@@ -25,7 +34,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--only", choices=("engine", "writer", "http", "ceiling", "pg"), default=None
+        "--only",
+        choices=("engine", "writer", "http", "ceiling", "pg", "gate", "tvm"),
+        default=None,
+    )
+    parser.add_argument(
+        "--gate-tickets",
+        type=int,
+        default=gate_bench.DEFAULT_TICKETS,
+        help="tickets in the gate's cache (the goals are for 10 M)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the HTTP run's directory")
     parser.add_argument("--output", type=Path, default=RESULTS_PATH)
@@ -57,6 +74,14 @@ def main(argv: list[str] | None = None) -> int:
             print("pg: complete sales on PostgreSQL with several API workers ...", file=sys.stderr)
             results["bench.yardstick_ms_pg"] = yardstick_ms()
             results.update(pg_bench.run(service_date()))
+        if args.only in (None, "gate"):
+            print(f"gate: {args.gate_tickets:,}-ticket cache, a gate process ...", file=sys.stderr)
+            results["bench.yardstick_ms_gate"] = yardstick_ms()
+            results.update(gate_bench.run(args.gate_tickets))
+        if args.only in (None, "tvm"):
+            print("tvm: purchases against central, frames, a TVM process ...", file=sys.stderr)
+            results["bench.yardstick_ms_tvm"] = yardstick_ms()
+            results.update(tvm_bench.run())
         # last: its large store's write-back would otherwise land in the HTTP figures
         if args.only in (None, "writer"):
             print("writer: loading 100 runs, then holds without HTTP ...", file=sys.stderr)

@@ -56,7 +56,7 @@ def measure_gate(
     enrol_offline(store, station)
     profile = write_profile(folder, store)
     measured = GateRun()
-    with _environment(DISPLAY_ENV):
+    with environment(DISPLAY_ENV):
         measured.cold_starts_s = [cold_start(profile, folder) for _ in range(starts)]
         unit = UnitProcess("gate", profile, folder / "gate.log")
         unit.start("gate_started", WAIT_S)
@@ -162,7 +162,7 @@ def memory_mb(unit: UnitProcess) -> dict[str, float]:
 
 
 @contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
+def environment(values: dict[str, str]) -> Iterator[None]:
     """Set environment variables for the processes started inside, then restore them."""
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)

@@ -22,7 +22,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pygame
-from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +59,8 @@ class ScreenshotWriter:
         self._worker.shutdown(wait=True)
 
     def _write(self, pixels: bytes, size: tuple[int, int], label: str) -> Path:
+        from PIL import Image  # here, not at import: a unit that never saves a screen skips it
+
         image = Image.frombytes("RGB", size, pixels)
         while True:
             self._counter += 1  # only this worker thread touches the counter
