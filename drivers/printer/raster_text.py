@@ -29,6 +29,7 @@ INK_THRESHOLD = 128  # grey levels darker than this print as a dot
 LINE_GAP = 4  # dots of white between two drawn lines
 COLUMN_GAP = "  "  # the least room between two columns
 MIN_SIZE = 10  # text is shrunk to fit, down to this size in dots
+GLYPHS_KNOWN = 8192  # characters (by size) whose glyph check is remembered
 MARGIN = 8  # dots kept white at each side of the paper
 
 
@@ -40,6 +41,7 @@ class TextRaster:
         self.font_index = font_index
         self.width_dots = width_dots
         self._missing: dict[int, bytes] = {}
+        self._has_glyph: dict[tuple[str, int], bool] = {}  # rendering a glyph to check is slow
         self.font(24)  # fail now, at open, if the file is absent or not a font
 
     def font(self, size: int) -> ImageFont.FreeTypeFont:
@@ -104,6 +106,14 @@ class TextRaster:
         return self.width_dots - 2 * MARGIN
 
     def _is_missing(self, ch: str, size: int) -> bool:
+        known = self._has_glyph.get((ch, size))
+        if known is None:
+            if len(self._has_glyph) >= GLYPHS_KNOWN:  # names bring new characters: stay bounded
+                self._has_glyph.clear()
+            known = self._has_glyph[ch, size] = not self._draws_as_box(ch, size)
+        return not known
+
+    def _draws_as_box(self, ch: str, size: int) -> bool:
         font = self.font(size)
         if size not in self._missing:
             self._missing[size] = _mask_key(font, MISSING_PROBE)
