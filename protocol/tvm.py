@@ -50,6 +50,7 @@ PUBLIC_KEY_PATTERN = r"^[0-9a-f]{64}$"  # an Ed25519 public key, hex
 BLOCK_ID_PATTERN = r"^[0-9a-f]{24}$"
 MAX_BLOCK_SEATS = 200
 MAX_SALES_PER_UPLOAD = 200
+MAX_PINYIN = 80  # letters of a romanised station name
 FIRST_UNIT_KEY_ID = 128  # unit keys take ids 128..254; central's own keys count from 1
 LAST_UNIT_KEY_ID = 254
 
@@ -63,11 +64,18 @@ BlockRef = Annotated[
 # ---------------------------------------------------------------- finding a train
 
 
+# A station's name in the Latin alphabet, as central romanises it for the kiosk
+Pinyin = Annotated[str, Field(pattern=r"^[A-Za-z]*$", max_length=MAX_PINYIN)]  # Nanjingnan
+Initials = Annotated[str, Field(pattern=r"^[A-Z]*$", max_length=MAX_PINYIN)]  # NJN
+
+
 class Destination(ResponseModel):
     """A station reachable from the asking station on a date."""
 
     code: Station
     name: str  # as the timetable names it (Chinese)
+    pinyin: Pinyin = ""
+    initials: Initials = ""
 
 
 class DestinationsResponse(ResponseModel):
@@ -75,6 +83,8 @@ class DestinationsResponse(ResponseModel):
 
     station: Station
     station_name: str  # the asking station's own name, as the timetable has it
+    station_pinyin: Pinyin = ""
+    station_initials: Initials = ""
     date: dt.date
     destinations: list[Destination]
 
@@ -158,6 +168,8 @@ class BlockStop(ResponseModel):
 
     code: Station
     name: str
+    pinyin: Pinyin = ""
+    initials: Initials = ""
     arrives_at: Timestamp
     price_fen: FenAmount
 
@@ -171,6 +183,8 @@ class BlockView(ResponseModel):
     date: dt.date
     station: Station  # the TVM's: every block ticket boards here
     station_name: str
+    station_pinyin: Pinyin = ""
+    station_initials: Initials = ""
     departs_at: Timestamp
     seat_class: SeatClass = Field(alias="class")
     seats: list[BlockSeat]

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, insert, select, update
 from central.blocks.keys import current_key
 from central.inventory.engine import Placement
 from central.operating import audit
+from central.romanise import romanised
 from central.sales.context import SalesContext
 from central.settings import CentralSettings
 from central.store import tables as t
@@ -134,6 +135,8 @@ def block_view(info: RunInfo, block: Any, seats: list[Any], settings: CentralSet
         date=info.spec.date,
         station=block.station,
         station_name=stops[board].name,
+        station_pinyin=romanised(stops[board].name).pinyin,
+        station_initials=romanised(stops[board].name).initials,
         departs_at=info.departs(board).astimezone(UTC),  # answers give UTC
         seat_class=block.seat_class,
         seats=[BlockSeat(coach=seat.coach, seat=seat.number) for seat in seats],
@@ -141,6 +144,8 @@ def block_view(info: RunInfo, block: Any, seats: list[Any], settings: CentralSet
             BlockStop(
                 code=info.codes[stop],
                 name=stops[stop].name,
+                pinyin=romanised(stops[stop].name).pinyin,
+                initials=romanised(stops[stop].name).initials,
                 arrives_at=info.arrives(stop).astimezone(UTC),
                 price_fen=info.price_fen(block.seat_class, board, stop),
             )

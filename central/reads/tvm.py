@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, select
 
 from central.blocks.leases import block_view, held_seats
 from central.reads.runs import RunReader
+from central.romanise import romanised
 from central.sales.context import SalesContext
 from central.store import tables as t
 from central.timetable import RunInfo
@@ -57,11 +58,14 @@ class TvmReads:
                     for stop in info.spec.stops[at + 1 :]:
                         found.setdefault(stop.station, stop.name)
         ordered = sorted(found.items(), key=lambda item: (item[1], item[0]))
+        own = romanised(own_name)
         answer = DestinationsResponse(
             station=station,
             station_name=own_name,
+            station_pinyin=own.pinyin,
+            station_initials=own.initials,
             date=day,
-            destinations=[Destination(code=code, name=name) for code, name in ordered],
+            destinations=[_destination(code, name) for code, name in ordered],
         )
         return answer.model_dump(mode="json", by_alias=True)
 
@@ -137,3 +141,8 @@ class TvmReads:
 
     def _infos(self, conn: Connection, day: date) -> list[RunInfo]:
         return [self.runs.info(conn, run_id) for run_id in self._run_ids(conn, day)]
+
+
+def _destination(code: str, name: str) -> Destination:
+    latin = romanised(name)
+    return Destination(code=code, name=name, pinyin=latin.pinyin, initials=latin.initials)

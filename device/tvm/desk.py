@@ -71,7 +71,7 @@ class OnlineDesk:
 
     async def destinations(self) -> list[Station]:
         answer = await self.link.destinations(self.station.code, self.today())
-        found = [station(d.code, d.name) for d in answer.destinations]
+        found = [station(d.code, d.name, d.pinyin, d.initials) for d in answer.destinations]
         self._names.update((s.code, s) for s in found)
         return found
 

@@ -38,7 +38,7 @@ from offline_store.store import UnitStore
 from protocol.ids import new_ticket_id
 from protocol.keys import SigningKey
 from protocol.token import TicketClaims, encode_token
-from protocol.tvm import BlockSale, BlockSalesUpload, BlockView
+from protocol.tvm import BlockSale, BlockSalesUpload, BlockStop, BlockView
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -130,7 +130,7 @@ class OfflineDesk:
         seen: dict[str, Station] = {}
         for block in await self.blocks():
             for stop in block.stops:
-                seen.setdefault(stop.code, station(stop.code, stop.name))
+                seen.setdefault(stop.code, _station(stop))
         return sorted(seen.values(), key=lambda s: s.name.en)
 
     async def trains(self, destination: Station) -> list[TrainChoice]:
@@ -204,7 +204,7 @@ class OfflineDesk:
         await self.issue(sale_id)
         kept = self._held.pop(sale_id)
         block, stop = kept["block"], kept["stop"]
-        destination = station(stop.code, stop.name)
+        destination = _station(stop)
         return tuple(
             self._line(block, destination, seat, name, stop.price_fen)
             for seat, (name, _) in zip(kept["seats"], kept["passengers"], strict=True)
@@ -415,3 +415,7 @@ class EitherDesk:
     ) -> Held:
         self._owners[sale_id] = self.online  # a change needs central: never from the block
         return await self.online.quote_change(sale_id, ticket, train, seat_class, holder)
+
+
+def _station(stop: BlockStop) -> Station:
+    return station(stop.code, stop.name, stop.pinyin, stop.initials)

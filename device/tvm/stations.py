@@ -1,25 +1,20 @@
 """Stations as a passenger finds them: by name, pinyin initials or telegraph code.
 
-Names come from central's timetable, in Chinese; the English name is the
-pinyin (南京南 → Nanjingnan) and the initials (NJN) are what passengers
-type on a kiosk keyboard. pypinyin knows the readings of place names
-(重庆 is Chongqing, not Zhongqing).
+Names come from central's timetable, in Chinese, with their pinyin
+(南京南 → Nanjingnan) and initials (NJN, what passengers type on a kiosk
+keyboard) as central romanises them: its dictionary of place-name readings
+(重庆 is Chongqing, not Zhongqing) is large, and a TVM's memory is small.
 """
 
 from __future__ import annotations
-
-from pypinyin import Style, lazy_pinyin
 
 from device.gate.messages import Words
 from device.tvm.view import Station
 
 
-def station(code: str, name: str) -> Station:
-    """A station with its Chinese name, its pinyin and its initials."""
-    syllables = lazy_pinyin(name)
-    english = "".join(syllables).capitalize() if syllables else code
-    initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).upper()
-    return Station(code, Words(name, english), initials)
+def station(code: str, name: str, pinyin: str = "", initials: str = "") -> Station:
+    """A station with its Chinese name, its pinyin (else its code) and its initials."""
+    return Station(code, Words(name, pinyin or code), initials)
 
 
 def search(stations: list[Station], query: str) -> list[Station]:

@@ -40,7 +40,7 @@ from offline_store.unit_state import DeviceIdentity
 from protocol.units import UnitProfile
 
 log = logging.getLogger(__name__)
-STATION_NAME_FACT = "station_name"
+STATION_FACTS = ("station_name", "station_pinyin", "station_initials")  # for offline starts
 
 
 async def enrol_tvm(profile: TvmProfile, central_url: str, code: str) -> UnitProfile:
@@ -131,12 +131,19 @@ async def _here(
     link: TvmLink, identity: DeviceIdentity, store: StoreThread, zone: ZoneInfo
 ) -> Station:
     """This TVM's station with its name: central's timetable names it; kept for offline starts."""
-    name = await store.run(lambda s: s.state.fact(STATION_NAME_FACT))
+    kept = await store.run(lambda s: [s.state.fact(fact) for fact in STATION_FACTS])
+    names = [str(value or "") for value in kept]
     try:
         answer = await link.destinations(identity.station, dt.datetime.now(zone).date())
     except (CentralUnreachable, CentralRefused) as exc:
         log.info("station name kept from the last start: %s", exc)
     else:
-        name = answer.station_name
-        await store.run(lambda s: s.state.set_fact(STATION_NAME_FACT, answer.station_name))
-    return station(identity.station, str(name or identity.station))
+        names = [answer.station_name, answer.station_pinyin, answer.station_initials]
+        await store.run(lambda s: _keep_names(s, names))
+    return station(identity.station, names[0] or identity.station, *names[1:])
+
+
+def _keep_names(store: UnitStore, names: list[str]) -> None:
+    with store.transaction():
+        for fact, value in zip(STATION_FACTS, names, strict=True):
+            store.state.set_fact(fact, value)

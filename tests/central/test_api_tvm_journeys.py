@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from conftest import Api, FakeClock, demo_runs
 
+from central.romanise import Romanised, romanised
+
 RUNS = demo_runs()
 DAY = RUNS[0]["date"]
 
@@ -82,6 +84,21 @@ def test_destinations_are_every_later_stop_of_the_days_runs_by_name(
     got = [(d["code"], d["name"]) for d in body["destinations"]]
     assert got == expected_destinations(station)
     assert station != "SHH" or got == []  # the terminus of every run goes nowhere
+
+
+def test_destinations_come_with_their_pinyin_and_initials_for_the_kiosk(loaded: Api) -> None:
+    body = loaded.client.get("/v1/stations/VNP/destinations", params={"date": DAY}).json()
+    assert (body["station_pinyin"], body["station_initials"]) == ("Beijingnan", "BJN")
+    latin = {d["name"]: (d["pinyin"], d["initials"]) for d in body["destinations"]}
+    assert latin["上海虹桥"] == ("Shanghaihongqiao", "SHHQ")
+    assert all(p.isascii() and p.isalpha() and i.isupper() for p, i in latin.values())
+
+
+def test_place_names_are_read_as_places() -> None:
+    """The phrase dictionary knows place names: 重庆 is Chongqing, 长沙 Changsha."""
+    assert romanised("重庆北") == Romanised("Chongqingbei", "CQB")
+    assert romanised("长沙南") == Romanised("Changshanan", "CSN")
+    assert romanised("Lhasa 1") == Romanised("Lhasa", "LHASA")  # Latin kept whole, no digits
 
 
 def test_destinations_of_an_unknown_station_or_a_day_without_trains_are_none(

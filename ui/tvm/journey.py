@@ -187,7 +187,7 @@ class JourneyPlayer:
 
     async def _destination(self, step: Step) -> Outcome:
         wanted = step.args[0]
-        letters = step.search or search_letters(wanted)
+        letters = step.search or search_letters(wanted, self.kiosk.view.destinations)
         await self._type_search(letters.upper())
         station = self._match(wanted, letters.upper())
         return await self._touch_for(f"dest:{station.code}", _on(Screen.TRAINS), {Screen.TRAINS})
@@ -447,18 +447,18 @@ class JourneyPlayer:
         raise StepFailed(f"{wanted} is not among the stations matching {letters}: {listed}")
 
 
-def search_letters(station: str) -> str:
-    """What to type to find ``station``: a code or initials as given, else its pinyin initials."""
-    if station.isascii():
-        if station.isalpha() and station.isupper():
-            return station
-        raise StepFailed(
-            f"give the letters to type for {station!r}: "
-            f'{{ step = "destination {station}", search = "..." }}'
-        )
-    from pypinyin import Style, lazy_pinyin  # a large dictionary: loaded only when needed
-
-    return "".join(lazy_pinyin(station, style=Style.FIRST_LETTER)).upper()
+def search_letters(station: str, shown: Sequence[Station]) -> str:
+    """What to type to find ``station``: a code or initials as given, else the initials the
+    machine shows for that Chinese name (as a passenger reads them off the list)."""
+    if station.isascii() and station.isalpha() and station.isupper():
+        return station
+    for candidate in shown:
+        if candidate.name.zh == station and candidate.initials:
+            return candidate.initials.upper()
+    raise StepFailed(
+        f"give the letters to type for {station!r}: "
+        f'{{ step = "destination {station}", search = "..." }}'
+    )
 
 
 def _on(*screens: Screen) -> Callable[[TvmView], bool]:

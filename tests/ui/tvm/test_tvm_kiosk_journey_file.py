@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tvm_kiosk_samples import STATIONS
 
 from device.tvm.view import Screen
 from ui.tvm.journey import StepFailed, search_letters
@@ -140,8 +141,10 @@ def test_any_phrase_is_read_or_refused_with_a_reason(text: str) -> None:
 
 
 def test_the_letters_typed_for_a_destination() -> None:
-    assert search_letters("上海虹桥") == "SHHQ"
-    assert search_letters("南京南") == "NJN"
-    assert search_letters("NKH") == "NKH"
+    assert search_letters("上海虹桥", STATIONS) == "SHHQ"
+    assert search_letters("南京南", STATIONS) == "NJN"
+    assert search_letters("NKH", STATIONS) == "NKH"
     with pytest.raises(StepFailed, match="give the letters"):
-        search_letters("Nanjingnan")
+        search_letters("Nanjingnan", STATIONS)
+    with pytest.raises(StepFailed, match="give the letters"):
+        search_letters("北京南", STATIONS)  # not among the stations shown

@@ -283,9 +283,9 @@ class FakeTvmRuntime:
         return common + TARGETS[self._screen](self)
 
     def _matches(self) -> tuple[Station, ...]:
-        if self._screen is not Screen.DESTINATION or not self._query:
+        if self._screen is not Screen.DESTINATION:
             return ()
-        query = self._query.upper()
+        query = self._query.upper()  # empty: every station, as the real runtime lists them
         return tuple(
             s for s in STATIONS if s.code.startswith(query) or s.initials.startswith(query)
         )
