@@ -72,6 +72,10 @@ class RunInfo:
         assert moment is not None
         return moment
 
+    def gate_group(self, stop: int) -> str | None:
+        """Where the train checks in at a stop (its gate group), if the timetable says."""
+        return self.spec.stops[stop].gate_group
+
     def price_fen(self, seat_class: str, a: int, b: int) -> int:
         """The fare of a journey in a class, from the class's rate per km."""
         rate = self.spec.fares.get(seat_class)  # type: ignore[call-overload]

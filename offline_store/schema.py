@@ -3,10 +3,11 @@
 Version 1 holds what a ticket gate needs: the ticket cache and revocations
 from central's station feed, the verification keys, the passage journal and
 its per-slot counters (the outbox), sync cursors, the device's enrolment and
-the unit's mode and facts. Version 2 adds what a ticket vending machine
-keeps: its sales journal, its emergency seat blocks and the key it signs
-block tickets with. A step is never edited once shipped, so its SQL is
-written out literally rather than built from the code's enums.
+the unit's mode and facts. Version 2 adds what a ticket vending machine keeps:
+its sales journal, its emergency seat blocks and the key it signs block
+tickets with. Version 3 scopes a TVM's key to its station; version 4 keeps the
+gate group a ticket's train checks in at. A step is never edited once shipped,
+so its SQL is written out literally rather than built from the code's enums.
 
 Sizes are chosen for ten million cached tickets on an SD card: ticket ids are
 the integer row id, instants are integers, the token is kept in its 109-byte
@@ -249,4 +250,27 @@ VERSION_3 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (VERSION_1, VERSION_2, VERSION_3)
+_TICKETS_READABLE_4 = """
+CREATE VIEW tickets_readable AS
+SELECT printf('%016x', t.ticket_id) AS ticket_id, t.event_id, t.train,
+       date('2000-01-01', '+' || t.service_day || ' days') AS service_date,
+       t.from_station, t.to_station,
+       datetime(t.departs_at, 'unixepoch') AS departs_utc,
+       datetime(t.arrives_at, 'unixepoch') AS arrives_utc,
+       t.seat_class, t.coach, t.seat, t.key_id, hex(t.holder_tag) AS holder_tag,
+       t.gate_group, r.reason AS revoked_reason
+FROM tickets AS t LEFT JOIN revocations AS r ON r.ticket_id = t.ticket_id"""
+
+VERSION_4 = Migration(
+    version=4,
+    summary="gate: the gate group a cached ticket's train checks in at where it boards",
+    statements=(
+        # NULL: not known (an event from before central sent it, a TVM's offline sale)
+        "ALTER TABLE tickets ADD COLUMN gate_group TEXT"
+        " CHECK (gate_group IS NULL OR length(gate_group) BETWEEN 1 AND 16)",
+        "DROP VIEW tickets_readable",
+        _TICKETS_READABLE_4,
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (VERSION_1, VERSION_2, VERSION_3, VERSION_4)

@@ -36,21 +36,22 @@ DEFAULT_HOLDER_LIMIT = 100
 
 _TICKET_COLUMNS = (
     "ticket_id, event_id, train, service_day, from_station, to_station, departs_at,"
-    " arrives_at, seat_class, coach, seat, key_id, holder_tag, token"
+    " arrives_at, seat_class, coach, seat, key_id, holder_tag, token, gate_group"
 )
 UPSERT_TICKET_SQL = f"""
-INSERT INTO tickets ({_TICKET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO tickets ({_TICKET_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (ticket_id) DO UPDATE SET
     event_id = excluded.event_id, train = excluded.train, service_day = excluded.service_day,
     from_station = excluded.from_station, to_station = excluded.to_station,
     departs_at = excluded.departs_at, arrives_at = excluded.arrives_at,
     seat_class = excluded.seat_class, coach = excluded.coach, seat = excluded.seat,
-    key_id = excluded.key_id, holder_tag = excluded.holder_tag, token = excluded.token
+    key_id = excluded.key_id, holder_tag = excluded.holder_tag, token = excluded.token,
+    gate_group = excluded.gate_group
 WHERE excluded.event_id >= tickets.event_id"""
 _SELECT_CACHED = """
 SELECT t.ticket_id, t.event_id, t.train, t.service_day, t.from_station, t.to_station,
        t.departs_at, t.arrives_at, t.seat_class, t.coach, t.seat, t.holder_tag, t.token,
-       r.reason, r.revoked_at, r.arrives_at, r.event_id
+       t.gate_group, r.reason, r.revoked_at, r.arrives_at, r.event_id
 FROM tickets AS t LEFT JOIN revocations AS r ON r.ticket_id = t.ticket_id"""
 GET_TICKET_SQL = _SELECT_CACHED + " WHERE t.ticket_id = ?"
 BY_HOLDER_SQL = _SELECT_CACHED + " WHERE t.holder_tag = ? ORDER BY t.departs_at LIMIT ?"
@@ -152,7 +153,7 @@ def _ticket_row(record: TicketRecord) -> tuple[object, ...]:
         to_day("service_date", record.service_date), record.from_station, record.to_station,
         to_seconds("departs_at", record.departs_at), to_seconds("arrives_at", record.arrives_at),
         record.seat_class.value, record.coach, record.seat, record.key_id, record.holder_tag,
-        record.token,
+        record.token, record.gate_group,
     )  # fmt: skip
 
 
@@ -170,13 +171,13 @@ def _revocation_row(revocation: Revocation) -> tuple[object, ...]:
 def _cached_from_row(row: Sequence[Any]) -> CachedTicket:
     """A CachedTicket from one row of ``_SELECT_CACHED``."""
     (key, event_id, train, day, origin, destination, departs, arrives, seat_class, coach, seat,
-     tag, token, reason, revoked_at, revoked_arrives, revoked_event) = row  # fmt: skip
+     tag, token, group, reason, revoked_at, revoked_arrives, revoked_event) = row  # fmt: skip
     record = TicketRecord(
         ticket_id=ticket_id_of(key), train=TrainNumber(train), service_date=from_day(day),
         from_station=StationCode(origin), to_station=StationCode(destination),
         departs_at=from_seconds(departs), arrives_at=from_seconds(arrives),
         seat_class=SeatClass(seat_class), coach=coach, seat=seat, token=token,
-        event_id=event_id, holder_tag=tag,
+        event_id=event_id, holder_tag=tag, gate_group=group,
     )  # fmt: skip
     if reason is None:
         return CachedTicket(record, None)

@@ -12,9 +12,11 @@ revocation, if any.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from offline_store.columns import check_code, from_seconds, to_day, to_seconds
+from protocol.fields import GATE_GROUP_PATTERN
 from protocol.ids import (
     SeatClass,
     StationCode,
@@ -35,7 +37,9 @@ class TicketRecord:
 
     ``token`` is the signed token's binary form (the base45 text decoded, 109
     bytes); its ticket id must be ``ticket_id``. Times are normalised to UTC
-    whole seconds, as stored. ``holder_tag`` is 16 opaque bytes or None.
+    whole seconds, as stored. ``holder_tag`` is 16 opaque bytes or None;
+    ``gate_group`` is where the train checks in at the boarding station, or
+    None when central did not say.
     """
 
     ticket_id: TicketId
@@ -51,6 +55,7 @@ class TicketRecord:
     token: bytes = field(repr=False)  # 109 bytes: too long for a log line
     event_id: int
     holder_tag: bytes | None = None
+    gate_group: str | None = None
 
     def __post_init__(self) -> None:
         check_ticket_id(self.ticket_id)
@@ -63,6 +68,8 @@ class TicketRecord:
         _check_token(self.ticket_id, self.token)
         if self.holder_tag is not None:
             check_holder_tag(self.holder_tag)
+        if self.gate_group is not None:
+            check_gate_group(self.gate_group)
         _check_count("event_id", self.event_id)
         self._normalise_times()
 
@@ -137,6 +144,13 @@ def check_holder_tag(tag: bytes) -> bytes:
     if not isinstance(tag, bytes) or len(tag) != HOLDER_TAG_BYTES:
         raise ValueError(f"holder_tag must be {HOLDER_TAG_BYTES} bytes, got {tag!r}")
     return tag
+
+
+def check_gate_group(group: str) -> str:
+    """1-16 letters, digits, '_' or '-', as central registers gates and loads timetables."""
+    if not isinstance(group, str) or re.fullmatch(GATE_GROUP_PATTERN, group) is None:
+        raise ValueError(f"gate_group must be 1-16 letters, digits, '_' or '-', got {group!r}")
+    return group
 
 
 def _check_count(label: str, value: int) -> None:

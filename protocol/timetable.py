@@ -27,6 +27,7 @@ from protocol.fields import (
     MAX_STOPS,
     WHOLE,
     FarePerKm,
+    GateGroup,
     Km,
     Name,
     Places,
@@ -53,13 +54,18 @@ from protocol.ids import SeatClass
 
 
 class StopSpec(RequestModel):
-    """One stop of a train run: where, how far from the origin, and when."""
+    """One stop of a train run: where, how far from the origin, when, and where it checks in.
+
+    ``gate_group`` is the station's gate group (检票口, e.g. ``A3``) where passengers
+    boarding here check in for this train; the last stop has none (nobody boards there).
+    """
 
     station: Station
     name: Name
     km: Km
     arrive: Timestamp | None = None
     depart: Timestamp | None = None
+    gate_group: GateGroup | None = None  # None: any gate of the station admits
 
     def label(self, index: int) -> str:
         """How messages name this stop, e.g. ``stops[3] (JGK)``."""
@@ -175,13 +181,13 @@ class TrainRunSpec(RequestModel):
     """A train run to load (body of ``POST /v1/train-runs``): route, coaches, fares, policies.
 
     Not stated by the schema: km rise from 0 at the first stop; each station is
-    called at once; the first stop has ``depart``, the last only ``arrive``, the
-    others both, and times never go back; the first departure is on the service
-    date; coach numbers are unique; every class with coaches has a fare;
-    standing places, quotas and ``no_reuse_stations`` name classes and stops of
-    this train; quota ids are unique; a quota's ``min_dest`` comes after its
-    boarding stop; a share group is defined in ``groups``; quotas of a class take
-    at most its seats.
+    called at once; the first stop has ``depart``, the last only ``arrive`` (and no
+    ``gate_group``), the others both, and times never go back; the first departure
+    is on the service date; coach numbers are unique; every class with coaches has
+    a fare; standing places, quotas and ``no_reuse_stations`` name classes and
+    stops of this train; quota ids are unique; a quota's ``min_dest`` comes after
+    its boarding stop; a share group is defined in ``groups``; quotas of a class
+    take at most its seats.
     """
 
     train: Train
@@ -318,6 +324,8 @@ def _stop_problems(stop: StopSpec, index: int, count: int) -> list[str]:
         problems.append(f"{where}: needs an arrive time (only the first stop may omit it)")
     if index == count - 1 and stop.depart is not None:
         problems.append(f"{where}: the last stop must not have a depart time")
+    if index == count - 1 and stop.gate_group is not None:
+        problems.append(f"{where}: the last stop must not have a gate group (nobody boards there)")
     if stop.arrive and stop.depart and stop.arrive > stop.depart:
         problems.append(f"{where}: arrives at {stop.arrive} after departing at {stop.depart}")
     return problems

@@ -4,7 +4,9 @@ Every issue, refund and change appends an event in the same transaction as
 the sale, with an increasing id; a gate asks for its station's events after
 the last id it holds (``central.gates.feed``), so a sync is incremental,
 restartable and never misses a revocation: a refunded or changed ticket
-stops opening gates after the next sync of an offline gate.
+stops opening gates after the next sync of an offline gate. An issued
+ticket's event carries the gate group its train checks in at where it boards
+(the stop's ``gate_group`` in the timetable, or none), on both insert paths.
 
 On PostgreSQL several processes may write at once, and a sequence hands out
 ids at insert, not at commit: a gate could read event 12 before event 11
@@ -35,14 +37,24 @@ def _in_order(conn: Connection) -> None:
 
 
 def record_issued(conn: Connection, run: LoadedRun, ticket: Any, token: str, now: datetime) -> None:
-    """A ticket was issued with ``token``."""
-    _append(conn, run, ticket, now, kind="issued", token=token, holder_tag=ticket.holder_tag)
+    """A ticket was issued with ``token``; gates learn where its train checks in."""
+    _append(
+        conn,
+        run,
+        ticket,
+        now,
+        kind="issued",
+        token=token,
+        holder_tag=ticket.holder_tag,
+        gate_group=run.info.gate_group(ticket.board),
+    )
 
 
 INSERT_ISSUED = fastsql.Statement(
     "INSERT INTO ticket_events (at, kind, ticket_id, run_id, board_station, dest_station,"
-    " departs_at, arrives_at, token, holder_tag) VALUES (:at, 'issued', :ticket_id, :run_id,"
-    " :board_station, :dest_station, :departs_at, :arrives_at, :token, :holder_tag)"
+    " departs_at, arrives_at, token, holder_tag, gate_group) VALUES (:at, 'issued', :ticket_id,"
+    " :run_id, :board_station, :dest_station, :departs_at, :arrives_at, :token, :holder_tag,"
+    " :gate_group)"
 )
 
 
@@ -62,6 +74,7 @@ def record_issued_many(
             "arrives_at": fastsql.db_time(conn, ticket.arrives_at),
             "token": ticket.token,
             "holder_tag": ticket.holder_tag,
+            "gate_group": run.info.gate_group(ticket.board),
         }
         for ticket in tickets
     ]

@@ -4,13 +4,14 @@ A QR code is verified against the key ring the gate holds (offline, with the
 signature: a ticket sold after the last sync is valid at once). A TVM's key,
 for tickets it sold offline from an emergency block, signs only tickets that
 board at its station: one boarding elsewhere is refused as signed with an
-unknown key (central counts it as forged). A card tap
-finds the holder's tickets by their holder tag and admits on the first that
-the rules admit for its holder. The facts come from the gate's store: the
-cached ticket (its times), revocations, and whether it already went through
-this way. A ticket the cache does not know yet takes its times from its
-token's window. Everything here blocks on the store, so the runtime calls
-it from its decision thread.
+unknown key (central counts it as forged). A card tap finds the holder's
+tickets by their holder tag and admits on the first that the rules admit for
+its holder. The facts come from the gate's store: the cached ticket (its times
+and the gate group its train checks in at), revocations, and whether it
+already went through this way. A ticket the cache does not know yet takes its
+times from its token's window and has no group (the token carries none), so it
+is never refused for its group. Everything here blocks on the store, so the
+runtime calls it from its decision thread.
 """
 
 from __future__ import annotations
@@ -98,8 +99,10 @@ class TicketChecker:
         if cached is not None:
             record = cached.record
             revoked = revoked or cached.revocation is not None
-            return TicketFacts(record.departs_at, record.arrives_at, None, revoked, used)
-        departs, arrives = _times_from_token(store, claims)
+            return TicketFacts(
+                record.departs_at, record.arrives_at, record.gate_group, revoked, used
+            )
+        departs, arrives = _times_from_token(store, claims)  # its group is not known here
         return TicketFacts(departs, arrives, None, revoked, used)
 
 

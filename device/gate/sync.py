@@ -317,6 +317,7 @@ def _record(ticket: object, keys: ScopedRing) -> TicketRecord | None:
             token=raw,
             event_id=ticket.event_id,  # type: ignore[attr-defined]
             holder_tag=None if not ticket.holder_tag else bytes.fromhex(ticket.holder_tag),  # type: ignore[attr-defined]
+            gate_group=ticket.gate_group or None,  # type: ignore[attr-defined]
         )
     except (TokenError, ValueError) as exc:
         log.error("feed ticket %s left out: %s", getattr(ticket, "ticket_id", "?"), exc)

@@ -61,6 +61,7 @@ def ticket(
     departs: dt.datetime = DEPARTS,
     coach: int | None = 3,
     seat: int | None = 12,
+    gate_group: str | None = None,
 ) -> TicketRecord:
     """Ticket ``number`` from the feed."""
     tid = ticket_id(number)
@@ -69,7 +70,7 @@ def ticket(
         from_station=StationCode("VNP"), to_station=StationCode("NKH"), departs_at=departs,
         arrives_at=departs + (ARRIVES - DEPARTS), seat_class=SeatClass.SECOND, coach=coach,
         seat=seat, token=token_bytes(tid, departs), event_id=event_id,
-        holder_tag=None if holder is None else holder_tag(holder),
+        holder_tag=None if holder is None else holder_tag(holder), gate_group=gate_group,
     )  # fmt: skip
 
 

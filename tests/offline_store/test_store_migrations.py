@@ -1,4 +1,7 @@
-"""Schema migrations: a test-only step after the shipped ones, as a future version will come."""
+"""Schema migrations: a test-only step after the shipped ones, as a future version will come.
+
+And the shipped version 4 (the cached ticket's gate group) on a version-3 cache.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,17 @@ import threading
 from pathlib import Path
 
 import pytest
-from store_samples import open_store, ticket
+from store_samples import holder_tag, open_store, revocation, ticket
 
-from offline_store import MIGRATIONS, Migration, MigrationFailed, StoreTooNew, UnitStore
+from offline_store import (
+    MIGRATIONS,
+    Migration,
+    MigrationFailed,
+    StoreTooNew,
+    TicketRecord,
+    UnitStore,
+)
+from offline_store.columns import ticket_key, to_day, to_seconds
 from offline_store.migrations import check_steps, schema_version
 
 SHIPPED = len(MIGRATIONS)  # the version a store of this code is at
@@ -121,3 +132,51 @@ def test_several_openers_of_a_new_store_run_each_step_once(tmp_path: Path) -> No
         thread.join(timeout=60)
     assert errors == []
     assert runs == [1]
+
+
+# ---------------------------------------------------------------- shipped: version 4
+
+# How version 3's code wrote a cached ticket (version 4 adds gate_group after token).
+V3_INSERT_TICKET = """
+INSERT INTO tickets (ticket_id, event_id, train, service_day, from_station, to_station,
+    departs_at, arrives_at, seat_class, coach, seat, key_id, holder_tag, token)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"""
+
+
+def write_as_version_3(store: UnitStore, record: TicketRecord) -> None:
+    """Cache ``record`` the way version 3 did."""
+    row = (
+        ticket_key(record.ticket_id), record.event_id, record.train,
+        to_day("service_date", record.service_date), record.from_station, record.to_station,
+        to_seconds("departs_at", record.departs_at), to_seconds("arrives_at", record.arrives_at),
+        record.seat_class.value, record.coach, record.seat, record.key_id, record.holder_tag,
+        record.token,
+    )  # fmt: skip
+    with store.transaction():
+        store.connection.execute(V3_INSERT_TICKET, row)
+
+
+def test_version_4_keeps_a_version_3_cache_and_learns_groups_from_then_on(tmp_path: Path) -> None:
+    path = tmp_path / "gate.db"
+    old, revoked = ticket(1, holder=7), ticket(2)
+    with UnitStore.open(path, migrations=MIGRATIONS[:3]) as store:
+        assert schema_version(store.connection) == 3
+        write_as_version_3(store, old)
+        write_as_version_3(store, revoked)
+        store.revocations.record([revocation(2)])
+    with UnitStore.open(path) as store:
+        assert schema_version(store.connection) == SHIPPED
+        kept = store.tickets.get(old.ticket_id)
+        assert kept is not None and kept.record == old and kept.record.gate_group is None
+        assert [c.record.ticket_id for c in store.tickets.by_holder_tag(holder_tag(7))] == [
+            old.ticket_id
+        ]
+        gone = store.tickets.get(revoked.ticket_id)
+        assert gone is not None and gone.is_revoked
+        store.tickets.upsert([ticket(1, event_id=3, holder=7, gate_group="A3")])
+        learnt = store.tickets.get(old.ticket_id)
+        assert learnt is not None and learnt.record.gate_group == "A3"
+        readable = store.connection.execute(
+            "SELECT gate_group, revoked_reason FROM tickets_readable ORDER BY event_id"
+        ).fetchall()
+        assert readable == [(None, "refunded"), ("A3", None)]

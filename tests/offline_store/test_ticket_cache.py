@@ -48,6 +48,20 @@ def test_a_ticket_comes_back_as_it_went_in(store: UnitStore) -> None:
     assert not cached.is_revoked
 
 
+def group_of(store: UnitStore, tid: TicketId) -> str | None:
+    cached = store.tickets.get(tid)
+    assert cached is not None
+    return cached.record.gate_group
+
+
+def test_a_ticket_keeps_the_gate_group_its_train_checks_in_at(store: UnitStore) -> None:
+    grouped, unknown = ticket(1, gate_group="A3"), ticket(2)
+    store.tickets.upsert([grouped, unknown])
+    assert [group_of(store, r.ticket_id) for r in (grouped, unknown)] == ["A3", None]
+    store.tickets.upsert([replace(grouped, event_id=2, gate_group="B1")])  # a newer event
+    assert group_of(store, grouped.ticket_id) == "B1"
+
+
 def test_the_stored_token_still_verifies(store: UnitStore) -> None:
     store.tickets.upsert([ticket(1)])
     cached = store.tickets.get(ticket_id(1))
@@ -166,6 +180,9 @@ def replace(record: TicketRecord, **changes: object) -> TicketRecord:
         ({"token": b"\x02" + token_bytes(ticket_id(1))[1:]}, "version"),
         ({"token": token_bytes(ticket_id(2))}, "carries ticket id"),
         ({"holder_tag": b"short"}, "holder_tag"),
+        ({"gate_group": ""}, "gate_group"),
+        ({"gate_group": "A 3"}, "gate_group"),
+        ({"gate_group": "A" * 17}, "gate_group"),
         ({"event_id": -1}, "event_id"),
         ({"departs_at": dt.datetime(2026, 12, 1, 8, 0)}, "timezone-aware"),
         ({"arrives_at": DEPARTS - dt.timedelta(minutes=1)}, "before departs_at"),

@@ -256,6 +256,16 @@ ROUTE_CASES: list[tuple[str, Any, str]] = [
         lambda d: _stop(d, 3).pop("arrive"),
         "stops[3] (DDD): needs an arrive time",
     ),
+    (
+        "last stop with a gate group",
+        lambda d: _stop(d, 3).update(gate_group="A3"),
+        "stops[3] (DDD): the last stop must not have a gate group",
+    ),
+    (
+        "gate group not a group name",
+        lambda d: _stop(d, 1).update(gate_group="A 3"),
+        "gate group must be 1-16 letters, digits, '_' or '-', got 'A 3'",
+    ),
     ("km not from 0", lambda d: _stop(d, 0).update(km=5), "stops[0] (AAA): km must be 0"),
     (
         "km not increasing",
@@ -292,6 +302,13 @@ def test_route_rules(case: str, change: Any, expected: str) -> None:
     data = small_run()
     change(data)
     assert expected in rejection(TrainRunSpec, data)
+
+
+def test_a_stop_names_where_the_train_checks_in() -> None:
+    data = small_run()
+    _stop(data, 0)["gate_group"] = "A3"
+    spec = TrainRunSpec.model_validate(data)
+    assert [stop.gate_group for stop in spec.stops] == ["A3", None, None, None]
 
 
 def test_stop_errors_are_located_on_stops() -> None:

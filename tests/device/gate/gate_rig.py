@@ -34,11 +34,13 @@ class Gate:
     def socket(self, part: str) -> Path:
         return self.folder / f"{part}.sock"
 
-    def enrol(self, direction: str = "entry") -> None:
-        """Register this gate at AAA and enrol it with its one-time code."""
+    def enrol(self, direction: str = "entry", gate_group: str | None = None) -> None:
+        """Register this gate at AAA (in ``gate_group``) and enrol it with its one-time code."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self.profile.write_text(self._profile())
         body = {"device_id": self.name, "kind": "gate", "station": "AAA", "direction": direction}
+        if gate_group is not None:
+            body["gate_group"] = gate_group
         code = self.central.post("/v1/devices", body)["enrolment_code"]
         enrol_unit("gate", self.profile, self.central.url, code)
 
