@@ -43,8 +43,11 @@ lint: $(STAMP) typecheck
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy .
 
+# One test worker more than cores: many tests spend their time waiting on processes they run.
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+
 unit: $(STAMP)
-	$(VENV)/bin/pytest -q -n auto
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS)
 
 test: deps lint unit
 

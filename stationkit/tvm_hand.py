@@ -22,6 +22,8 @@ from PIL import Image
 from drivers.pos.simulator.steering import TerminalScript
 from drivers.sim.control import SimulatorClient
 
+QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)  # a text line may read as 1D
+
 
 class SimulatedHand:
     """Tickets from the printer simulator's folder, scans through the scanner simulator,
@@ -73,7 +75,7 @@ class SimulatedHand:
 def _qr_text(page: Path) -> str | None:
     try:
         with Image.open(page) as image:
-            found = zxingcpp.read_barcodes(image)
+            found = zxingcpp.read_barcodes(image, formats=QR_ONLY)
     except OSError:
         return None
     codes = [code.text for code in found if code.format == zxingcpp.BarcodeFormat.QRCode]

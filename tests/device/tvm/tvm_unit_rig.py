@@ -28,6 +28,8 @@ from offline_store.sales import Sale
 from offline_store.store import UnitStore
 from stationkit.unit_process import UnitProcess, enrol_unit
 
+QR_ONLY = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)  # a text line may read as 1D
+
 JOURNEY_TIMEOUT_S = 120.0
 EVER = (dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
 
@@ -93,7 +95,9 @@ class TvmUnit:
         """The QR codes read back from every ticket the printer simulator drew, in order."""
         tokens = []
         for page in sorted(self.printed_dir.glob("ticket-*.png")):
-            found = zxingcpp.read_barcodes(Image.open(io.BytesIO(page.read_bytes())))
+            found = zxingcpp.read_barcodes(
+                Image.open(io.BytesIO(page.read_bytes())), formats=QR_ONLY
+            )
             tokens += [code.text for code in found]
         return tokens
 
