@@ -79,6 +79,17 @@ async def quoted(tvm: Machine, ticket_id: str, to: dict[str, Any]) -> tuple[Chan
     return request, due
 
 
+async def charged(
+    tvm: Machine, first: dict[str, Any], later: dict[str, Any]
+) -> tuple[str, ChangeRequest, int]:
+    """A ticket bought on ``first``, its change to ``later`` quoted and the difference charged."""
+    old = await bought(tvm, first)
+    request, due = await quoted(tvm, old, later)
+    tvm.terminal.next("approve")
+    await tvm.checkout.charge("change")
+    return old, request, due
+
+
 def test_a_change_to_a_cheaper_train_charges_nothing_and_prints_the_new_ticket(
     central: Central, tmp_path: Path
 ) -> None:
@@ -110,11 +121,8 @@ def test_a_change_central_refuses_after_the_card_paid_is_reversed(
     first, later = runs(central, later_fare=60)
 
     async def scene(tvm: Machine) -> None:
-        old = await bought(tvm, first)
-        request, due = await quoted(tvm, old, later)
+        old, request, due = await charged(tvm, first, later)
         someone_else = request.model_copy(update={"id_number": ID_NUMBERS[1]})
-        tvm.terminal.next("approve")
-        await tvm.checkout.charge("change")
         with pytest.raises(PurchaseFailed) as failed:
             await tvm.checkout.change("change", someone_else)
         assert failed.value.state is SaleState.REVERSED
@@ -138,15 +146,14 @@ def test_a_restart_after_the_difference_was_charged_gives_it_back(
     first, later = runs(central, later_fare=60)
 
     async def scene(tvm: Machine) -> None:
-        old = await bought(tvm, first)
-        await quoted(tvm, old, later)
-        tvm.terminal.next("approve")
-        await tvm.checkout.charge("change")  # ... and the TVM loses power here
+        old, _, due = await charged(tvm, first, later)  # ... and the TVM loses power here
         await tvm.checkout.recover()
         sale = await tvm.sale("change")
         assert (sale.state, sale.is_open) == ("reversed", False)
         assert central.get(f"/v1/tickets/{old}")["status"] == "issued"
-        assert tvm.terminal.totals()["approved_count"] == 2
+        totals = tvm.terminal.totals()
+        assert (totals["approved_count"], totals["reversed_count"]) == (2, 1)
+        assert totals["reversed_fen"] == due
         tvm.printed_tokens(1)  # the first ticket only
 
     play(central, tmp_path, scene)
@@ -158,10 +165,7 @@ def test_a_change_made_at_central_whose_answer_was_lost_is_printed_after_a_resta
     first, later = runs(central, later_fare=60)
 
     async def scene(tvm: Machine) -> None:
-        old = await bought(tvm, first)
-        request, due = await quoted(tvm, old, later)
-        tvm.terminal.next("approve")
-        await tvm.checkout.charge("change")
+        old, request, due = await charged(tvm, first, later)
         # central makes the change; the TVM dies before it journals the answer
         answer = await tvm.checkout.link.change(old, request, key="change:change")
         await tvm.checkout.recover()
