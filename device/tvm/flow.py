@@ -129,7 +129,7 @@ class Desk(Protocol):
 class Order:
     """The purchase being put together (ID numbers stay in memory only)."""
 
-    sale_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    sale_id: str = field(default_factory=lambda: new_sale_id())
     query: str = ""
     destinations: tuple[Station, ...] = ()
     destination: Station | None = None
@@ -322,6 +322,9 @@ class KioskFlow:
     async def _hold(self) -> None:
         order = self.order
         assert order.train and order.seat_class and order.destination
+        # each hold is a sale of its own: one let go (back, a refusal) is journaled and final,
+        # and its Idempotency-Keys at central would replay the old answer
+        order.sale_id = new_sale_id()
         self.busy = True
         try:
             order.held = await self._held(order)
@@ -536,6 +539,11 @@ class KioskFlow:
             return ("confirm:card_station",)
         nothing_to_pay = held is not None and held.total_fen == 0
         return ("confirm",) if nothing_to_pay else ("pay:card",)
+
+
+def new_sale_id() -> str:
+    """A sale's id in the journal, and the stem of its Idempotency-Keys at central."""
+    return str(uuid.uuid4())
 
 
 def _chosen(intent: Intent, prefix: str) -> str | None:

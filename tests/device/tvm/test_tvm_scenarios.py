@@ -108,6 +108,27 @@ def seats_left(central: Central, run: dict[str, Any]) -> int:
     return int(next(c["seats"] for c in classes if c["class"] == "ZE"))
 
 
+def test_back_from_the_confirm_screen_lets_the_hold_go_and_a_new_one_sells(
+    central: Central, run: dict[str, Any], tvm: TvmUnit
+) -> None:
+    steps = [
+        *BUY_ONE,
+        {"step": "back", "expect": "passengers"},
+        "confirm",
+        {"step": "pay card", "timeout_s": 60},
+        "take ticket",
+    ]
+    unit = tvm.play(steps, "back from confirm, then buy")
+    assert unit.events("journey_done")[0]["ok"], failed_steps(unit)
+    unit.stop()
+    first, second = sorted(tvm.sales(), key=lambda sale: sale.created_at)
+    assert (first.state, second.state) == ("cancelled", "done")
+    [token] = tvm.printed_tokens()
+    ticket = central.get(f"/v1/tickets/{decode_token(token, ring(central)).ticket_id}")
+    assert ticket["status"] == "issued"
+    assert seats_left(central, run) == 19
+
+
 def test_a_declined_card_charges_nothing_prints_nothing_and_lets_the_seats_go(
     central: Central, run: dict[str, Any], tvm: TvmUnit
 ) -> None:
