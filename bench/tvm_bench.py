@@ -11,9 +11,14 @@ loads one train run AAA->CCC and measures:
   drivers on their simulators: the Concert terminal on a pty, answering at
   once (no scripted delay), and the ESC/POS printer over TCP. The time
   spent inside the terminal driver's ``sale`` (the exchange with the POS)
-  is timed on its own (``tvm.purchase_pos_*``) and subtracted from each
-  purchase: ``tvm.purchase_software_*`` is the purchase without the POS's
-  time. After each purchase one floor sample: the same hold and pay HTTP
+  is timed on its own (``tvm.purchase_pos_*``), and so is the time spent
+  waiting for the printer's answers to its status queries (``DLE EOT``
+  before and after each ticket, ``tvm.purchase_printer_*``: the printer's
+  own, which for the simulator includes drawing the ticket's PNG when the
+  cut arrives, as a real printer is busy printing). Both are subtracted from
+  each purchase: ``tvm.purchase_software_*`` is the purchase without the
+  devices' time; ``tvm.purchase_software_with_printer_*`` keeps the
+  printer's. After each purchase one floor sample: the same hold and pay HTTP
   round trips to central through the same ``TvmLink`` (one httpx client),
   nothing else; ``tvm.purchase_floor_ms`` is their median. Warm-up
   purchases and floor samples come first and are not counted.
@@ -69,7 +74,9 @@ from drivers.pos.config import BankTerminalConfig, open_bank_terminal
 from drivers.pos.results import PaymentResult
 from drivers.pos.terminal import BankTerminal
 from drivers.printer.config import TicketPrinterConfig
-from drivers.printer.printer import open_ticket_printer
+from drivers.printer.layout import TicketLayout
+from drivers.printer.link import PrinterLink, build_link
+from drivers.printer.printer import TicketPrinter
 from offline_store.connection import StoreSettings
 from offline_store.unit_state import DeviceIdentity
 from protocol.ids import StationCode
@@ -180,6 +187,33 @@ def id_numbers(first: int = 0) -> Iterator[str]:
 # --- purchases -------------------------------------------------------------------------
 
 
+class TimedPrinterLink:
+    """The printer's link, with the time spent waiting for its answers kept: the printer's own."""
+
+    def __init__(self, link: PrinterLink) -> None:
+        self.link = link
+        self.waited_s = 0.0
+
+    def open(self) -> None:
+        self.link.open()
+
+    def write(self, data: bytes) -> None:
+        self.link.write(data)
+
+    def read(self, size: int, timeout: float) -> bytes:
+        started = time.perf_counter()
+        try:
+            return self.link.read(size, timeout)
+        finally:
+            self.waited_s += time.perf_counter() - started
+
+    def discard_input(self) -> None:
+        self.link.discard_input()
+
+    def close(self) -> None:
+        self.link.close()
+
+
 class TimedTerminal:
     """The bank terminal, with the time spent inside each ``sale`` kept: the POS's own."""
 
@@ -208,6 +242,7 @@ class Machine:
     desk: OnlineDesk
     link: TvmLink
     terminal: TimedTerminal
+    printer: TimedPrinterLink
 
 
 @contextlib.asynccontextmanager
@@ -225,16 +260,18 @@ async def machine(server: Central, folder: Path) -> AsyncIterator[Machine]:
         )
     )  # fmt: skip
     sim = {"output_dir": str(folder / "printed"), "control_socket": str(folder / "printer.sock")}
-    printer = await open_ticket_printer(
-        TicketPrinterConfig.model_validate({"backend": "sim", "sim": sim})
-    )
+    config = TicketPrinterConfig.model_validate({"backend": "sim", "sim": sim})
+    printer_link = TimedPrinterLink(build_link(config))
+    layout = await asyncio.to_thread(TicketLayout, config)
+    printer = TicketPrinter(printer_link, layout, config.status_timeout_s, config.backend)
+    await printer.open()
     link = TvmLink(server.url, token, 5.0)
     timed = TimedTerminal(terminal)
     events = EventLog(utc_now, io.BytesIO())
     checkout = Checkout(store, link, cast(BankTerminal, timed), printer, events, utc_now, ACQUIRER)
     desk = OnlineDesk(HERE, link, checkout, utc_now, ZONE, MachineHealth())
     try:
-        yield Machine(desk, link, timed)
+        yield Machine(desk, link, timed, printer_link)
     finally:
         for close in (link.close, printer.close, terminal.close):
             with contextlib.suppress(Exception):
@@ -248,6 +285,7 @@ class Timings:
 
     total: list[float] = field(default_factory=list)
     pos: list[float] = field(default_factory=list)
+    printer: list[float] = field(default_factory=list)  # waiting for the printer's answers
     hold: list[float] = field(default_factory=list)
     pay: list[float] = field(default_factory=list)  # charge (POS included) and issue
     printing: list[float] = field(default_factory=list)
@@ -255,11 +293,19 @@ class Timings:
 
     @property
     def software(self) -> list[float]:
-        return [t - p for t, p in zip(self.total, self.pos, strict=True)]
+        """Without the devices' own time: the terminal's and the printer's."""
+        devices = zip(self.total, self.pos, self.printer, strict=True)
+        return [total - pos - printer for total, pos, printer in devices]
+
+    @property
+    def software_with_printer(self) -> list[float]:
+        return [total - pos for total, pos in zip(self.total, self.pos, strict=True)]
 
 
 async def purchase(tvm: Machine, train: TrainChoice, sale_id: str, id_number: str) -> list[float]:
-    """One card purchase through the desk: seconds for hold, pay (POS included), print, POS."""
+    """One card purchase through the desk: seconds for hold, pay (POS included), print, POS,
+    and waiting for the printer."""
+    tvm.printer.waited_s = 0.0
     started = time.perf_counter()
     await tvm.desk.hold(sale_id, train, train.classes[0], THERE, [("乘客", id_number)])
     held = time.perf_counter()
@@ -267,7 +313,13 @@ async def purchase(tvm: Machine, train: TrainChoice, sale_id: str, id_number: st
     paid = time.perf_counter()
     await tvm.desk.print_tickets(sale_id)
     printed = time.perf_counter()
-    return [held - started, paid - held, printed - paid, tvm.terminal.last_sale_s]
+    return [
+        held - started,
+        paid - held,
+        printed - paid,
+        tvm.terminal.last_sale_s,
+        tvm.printer.waited_s,
+    ]
 
 
 async def floor_sample(tvm: Machine, order: OrderRequest) -> float:
@@ -296,12 +348,13 @@ async def purchases(server: Central, folder: Path, count: int, warm_up: int) -> 
     timings = Timings()
     async with machine(server, folder) as tvm:
         for n in range(warm_up + count):
-            hold, pay, printing, pos = await purchase(tvm, train, f"sale-{n}", next(people))
+            hold, pay, printing, pos, waited = await purchase(tvm, train, f"sale-{n}", next(people))
             floor = await floor_sample(tvm, floor_order(run, next(people)))
             if n < warm_up:
                 continue
             timings.total.append(hold + pay + printing)
             timings.pos.append(pos)
+            timings.printer.append(waited)
             timings.hold.append(hold)
             timings.pay.append(pay - pos)
             timings.printing.append(printing)
@@ -333,6 +386,8 @@ def purchase_figures(timings: Timings) -> dict[str, float]:
     """The purchase's figures, its parts and its floor."""
     return (
         ms(timings.software, "purchase_software")
+        | ms(timings.software_with_printer, "purchase_software_with_printer")
+        | ms(timings.printer, "purchase_printer")
         | ms(timings.total, "purchase_total")
         | ms(timings.pos, "purchase_pos")
         | ms(timings.hold, "purchase_hold")
